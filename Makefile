@@ -1,0 +1,36 @@
+# The two commands of the quickstart: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip "setuptools<82" wheel
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --no-deps "face-recognition==1.3.0"
+	touch $(STAMP)
+
+install: $(STAMP)  ## the service with face matching and OCR, and the test tools
+
+run: install  ## ./var/ (SQLite, KEK, test key), migrations, then serve on 127.0.0.1:$(PORT)
+	$(BIN)/kyc-service dev-setup
+	$(BIN)/kyc-service serve --host 127.0.0.1 --port $(PORT)
+
+test: install  ## the whole suite (SQLite, and PostgreSQL when KYC_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

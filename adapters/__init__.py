@@ -1,0 +1,1 @@
+"""Pluggable implementations of the service's ports, registered as entry points."""

@@ -1,0 +1,1 @@
+"""Adapters that run inside the service's own process."""

@@ -1,0 +1,41 @@
+"""Offline OCR with RapidOCR (PP-OCR models on onnxruntime, shipped inside the wheel)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from adapters.imaging import rgb_pixels
+from kyc_service.domain.results import TextLine
+from kyc_service.ports import DocumentReader
+
+_load_lock = threading.Lock()
+_engine: Any = None
+
+
+def ocr_engine() -> Any:
+    """Load the OCR models once per process."""
+    global _engine
+    with _load_lock:
+        if _engine is None:
+            from rapidocr import RapidOCR
+
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            _engine = RapidOCR()
+    return _engine
+
+
+class RapidOcrDocumentReader(DocumentReader):
+    """Reads the lines of text of a document photo, top to bottom."""
+
+    def read_lines(self, image: bytes) -> list[TextLine]:
+        """Run detection and recognition; return each line with its confidence."""
+        output = ocr_engine()(rgb_pixels(image))
+        if output.txts is None or output.boxes is None:
+            return []
+        found = sorted(
+            zip(output.boxes, output.txts, output.scores, strict=True),
+            key=lambda item: (float(item[0][0][1]), float(item[0][0][0])),
+        )
+        return [TextLine(text=text, confidence=float(score)) for _, text, score in found]

@@ -1,0 +1,1 @@
+"""The sandbox verifiers: in-process stand-ins that answer API.md's magic values."""

@@ -1,0 +1,1 @@
+"""The HTTP API: thin views over the service layer, and the hooks every request passes."""

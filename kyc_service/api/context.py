@@ -1,0 +1,61 @@
+"""Per-request context: the request id, the authenticated principal, scope checks."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from kyc_service.domain.access import Principal, Scope
+from kyc_service.domain.errors import AuthenticationFailed, PermissionDenied
+from kyc_service.services.api_keys import authenticate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_PATHS = frozenset({"/v1/openapi.json"})
+
+
+def services() -> Any:
+    """Return the process's services (built by the composition root)."""
+    return current_app.extensions["kyc"]
+
+
+def assign_request_id() -> None:
+    """Give the request its id (``req_…``), echoed in ``X-Request-Id``."""
+    g.request_id = "req_" + secrets.token_hex(12)
+
+
+def authenticate_request() -> None:
+    """Authenticate every ``/v1`` call with its bearer key."""
+    if not request.path.startswith("/v1/") or request.path in PUBLIC_PATHS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if not header:
+        raise AuthenticationFailed("no API key was given", code="api_key_missing")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise AuthenticationFailed("use 'Authorization: Bearer <api key>'", code="api_key_invalid")
+    g.principal = authenticate(services().unit_of_work(), presented.strip())
+
+
+def current_principal() -> Principal:
+    """Return the authenticated caller of this request."""
+    return g.principal
+
+
+def requires(scope: Scope) -> Callable[[F], F]:
+    """Refuse the view with 403 ``scope_missing`` unless the key carries ``scope``."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_principal().can(scope):
+                raise PermissionDenied(f"this key lacks the scope {scope.value}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,115 @@
+"""Every failure leaves as the contract's error shape, with a request id and no stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from kyc_service.domain.errors import KycError
+
+log = logging.getLogger(__name__)
+
+HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("invalid_request", "validation_failed", "the request could not be parsed"),
+    404: ("not_found", "resource_missing", "no such resource"),
+    405: ("invalid_request", "method_not_allowed", "this method is not allowed here"),
+    413: ("payload_too_large", "file_too_large", "the request body is too large"),
+    415: ("unsupported_media_type", "unsupported_media_type", "this content type is not accepted"),
+    422: ("invalid_request", "validation_failed", "the request failed validation"),
+}
+
+
+def error_response(
+    status: int,
+    type_: str,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build ``{"error": {...}}`` with the current request id."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "code": code,
+        "message": message,
+        "field": field,
+        "request_id": g.get("request_id"),
+    }
+    body.update(extra or {})
+    response = jsonify({"error": body})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def _first_field(messages: Any, path: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Return the dotted path and the message of the first validation error."""
+    if isinstance(messages, dict) and messages:
+        key = sorted(messages, key=str)[0]
+        return _first_field(messages[key], (*path, str(key)))
+    if isinstance(messages, list) and messages:
+        return _first_field(messages[0], path)
+    return ".".join(path), str(messages)
+
+
+def _validation_error(exc: HTTPException) -> Response:
+    """Turn flask-smorest's 422 into ``validation_failed`` naming the first bad field."""
+    messages = getattr(exc, "data", {}).get("messages", {})
+    location = next(iter(messages), None)
+    field_path, message = _first_field(messages.get(location, {}) if location else {})
+    return error_response(
+        422,
+        "invalid_request",
+        "validation_failed",
+        f"{field_path}: {message}" if field_path else "the request failed validation",
+        field=field_path or None,
+    )
+
+
+def handle_kyc_error(exc: KycError) -> Response:
+    """Answer a deliberate error as it says."""
+    return error_response(
+        exc.status, exc.type, exc.code, exc.message,
+        field=exc.field, extra=exc.extra, headers=exc.headers,
+    )
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """Answer Werkzeug's and flask-smorest's errors in the contract's shape."""
+    status = exc.code or 500
+    if status == 422:
+        return _validation_error(exc)
+    type_, code, message = HTTP_ERRORS.get(
+        status, ("invalid_request", "validation_failed", "the request was refused")
+    )
+    if status >= 500:
+        type_, code, message = "internal", "internal_error", "an unexpected error occurred"
+    return error_response(status, type_, code, message)
+
+
+def handle_database_error(exc: DBAPIError) -> Response:
+    """Answer 503 when the database cannot be reached, 500 otherwise."""
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return error_response(503, "unavailable", "database_unavailable", "the database is unavailable")
+    return handle_unexpected(exc)
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """Log the failure (masked) and answer 500 with the request id only."""
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return error_response(500, "internal", "internal_error", "an unexpected error occurred")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers (after flask-smorest, whose HTTP handler this replaces)."""
+    app.register_error_handler(KycError, handle_kyc_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,45 @@
+"""``/healthz``, ``/readyz``, ``/metrics`` and the offline assets of ``/docs``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from kyc_service.api.context import services
+from kyc_service.api.errors import error_response
+from kyc_service.persistence.database import ping
+
+blueprint = Blueprint("service", __name__)
+
+SWAGGER_ASSETS = "/docs/assets/"
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    """The process is up."""
+    return jsonify({"status": "ok"})
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response:
+    """The database answers; 503 ``database_unavailable`` when it does not."""
+    try:
+        ping(services().engine)
+    except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
+        return error_response(
+            503, "unavailable", "database_unavailable", "the database is unavailable"
+        )
+    return jsonify({"status": "ready"})
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text exposition."""
+    body, content_type = services().metrics.exposition()
+    return Response(body, content_type=content_type)
+
+
+@blueprint.get(SWAGGER_ASSETS + "<path:filename>")
+def docs_asset(filename: str) -> Response:
+    """Swagger UI's scripts and styles, served from the installed package (no CDN)."""
+    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

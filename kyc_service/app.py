@@ -1,0 +1,126 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_smorest import Api
+
+from kyc_service import __version__
+from kyc_service.api import errors, idempotency, service_endpoints, verifications
+from kyc_service.api.context import assign_request_id, authenticate_request, services
+from kyc_service.bootstrap import bootstrap
+from kyc_service.config import load_settings
+from kyc_service.domain.errors import RateLimited, UnsupportedMediaType
+from kyc_service.observability.logs import configure_logging
+
+access_log = logging.getLogger("kyc_service.access")
+
+OPENAPI_SETTINGS: dict[str, Any] = {
+    "API_TITLE": "KYC verification service",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "v1/openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": service_endpoints.SWAGGER_ASSETS,
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "info": {"description": "Real-name verification of individuals and organizations."},
+    },
+}
+
+JSON_TYPES = frozenset({"application/json", "multipart/form-data"})
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service: settings, logging, the composition root, the API and its hooks."""
+    settings = load_settings(config)
+    configure_logging(str(settings["LOG_LEVEL"]))
+    app = Flask(__name__)
+    app.config.from_mapping(settings)
+    app.config.update({k: v for k, v in OPENAPI_SETTINGS.items() if k not in app.config})
+    app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 65536
+    app.json.sort_keys = False
+    app.extensions["kyc"] = bootstrap(app.config)
+    _register_hooks(app)
+    api = Api(app)
+    api.register_blueprint(verifications.blueprint)
+    app.register_blueprint(service_endpoints.blueprint)
+    errors.register_error_handlers(app)
+    return app
+
+
+def _register_hooks(app: Flask) -> None:
+    """Request id, timing, content type, authentication, rate limit, idempotency — in that order."""
+    app.before_request(_start_request)
+    app.before_request(_refuse_unknown_body_type)
+    app.before_request(authenticate_request)
+    _rate_limiter(app)
+    idempotency.register(app)
+    app.after_request(_finish_request)
+
+
+def _start_request() -> None:
+    """Assign the request id and start the clock."""
+    assign_request_id()
+    g.started = time.perf_counter()
+
+
+def _refuse_unknown_body_type() -> None:
+    """A ``/v1`` body must be JSON (or multipart for uploads): else 415."""
+    if request.path.startswith("/v1/") and request.content_length and request.mimetype not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            "send the body as application/json", code="unsupported_media_type"
+        )
+
+
+def _rate_limiter(app: Flask) -> Limiter:
+    """Limit requests per API key (across processes when ``KYC_REDIS_URL`` is set)."""
+    limiter = Limiter(
+        key_func=lambda: g.principal.key_id if "principal" in g else (request.remote_addr or "-"),
+        default_limits=[str(app.config["RATE_LIMIT"])],
+        storage_uri=app.config.get("REDIS_URL") or "memory://",
+        headers_enabled=False,
+        default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
+    )
+    limiter.init_app(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> Response:
+        reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
+        retry_after = max(1, int(reset_at - time.time() + 0.999))
+        return errors.handle_kyc_error(
+            RateLimited("too many requests", headers={"Retry-After": str(retry_after)})
+        )
+
+    app.extensions["kyc_limiter"] = limiter
+    return limiter
+
+
+def _finish_request(response: Response) -> Response:
+    """Echo the request id, count the request, and log it (without the path's values)."""
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    services().metrics.observe(endpoint, request.method, response.status_code, seconds)
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        endpoint,
+        response.status_code,
+        extra={"status": response.status_code, "duration_ms": round(seconds * 1000, 2)},
+    )
+    return response
+
+
+__all__ = ["create_app", "__version__"]

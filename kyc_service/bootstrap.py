@@ -1,0 +1,126 @@
+"""The composition root: the one place that turns configuration into concrete adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kyc_service.config import adapter_settings
+from kyc_service.observability.metrics import HttpMetrics
+from kyc_service.persistence.database import make_engine, make_session_factory
+from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.domain.access import Mode
+from kyc_service.ports import PORT_GROUPS, Adapter
+
+SANDBOX = "sandbox"
+SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "sms")
+"""Ports whose test-mode calls always go to the sandbox adapter."""
+
+
+class AdapterConfigurationError(RuntimeError):
+    """An adapter name that no installed entry point provides, or one not allowed."""
+
+
+def installed_adapters(port: str) -> list[str]:
+    """Return the names of the installed adapters for ``port``, sorted."""
+    group, _ = PORT_GROUPS[port]
+    return sorted(ep.name for ep in entry_points(group=group))
+
+
+def setting_name(port: str) -> str:
+    """Return the setting that names a port's adapter (``IDENTITY_ADAPTER``, ``EXECUTOR``)."""
+    return "EXECUTOR" if port == "executor" else f"{port.upper()}_ADAPTER"
+
+
+def load_adapter_class(port: str, name: str) -> type[Adapter]:
+    """Load the adapter class registered as ``name`` for ``port``, or fail listing the installed."""
+    group, base = PORT_GROUPS[port]
+    found = [ep for ep in entry_points(group=group) if ep.name == name]
+    if not found:
+        installed = ", ".join(installed_adapters(port)) or "none"
+        raise AdapterConfigurationError(
+            f"{setting_name(port)}={name!r} is not an installed adapter for {group}; "
+            f"installed: {installed}"
+        )
+    adapter_class = found[0].load()
+    if not (isinstance(adapter_class, type) and issubclass(adapter_class, base)):
+        raise AdapterConfigurationError(f"{group}:{name} does not implement {base.__name__}")
+    return adapter_class
+
+
+@dataclass
+class Adapters:
+    """The adapters of one process, per mode; each built on first use."""
+
+    settings: Mapping[str, Any]
+    _built: dict[tuple[str, Mode], Adapter] = field(default_factory=dict)
+
+    def name_for(self, port: str, mode: Mode) -> str:
+        """Return the adapter name used for ``port`` in ``mode``."""
+        if mode is Mode.TEST and port in SANDBOXED_PORTS:
+            return SANDBOX
+        return str(self.settings.get(setting_name(port)) or SANDBOX)
+
+    def get(self, port: str, mode: Mode) -> Any:
+        """Return the adapter of ``port`` for ``mode``, building it once."""
+        key = (port, mode)
+        if key not in self._built:
+            adapter_class = load_adapter_class(port, self.name_for(port, mode))
+            self._built[key] = adapter_class.from_settings(adapter_settings(self.settings, port))
+        return self._built[key]
+
+    def check(self) -> None:
+        """Fail now, naming the setting, if any configured adapter is unknown or not allowed."""
+        production = self.settings.get("ENV") == "production"
+        for port in PORT_GROUPS:
+            name = self.name_for(port, Mode.LIVE)
+            if production and port in SANDBOXED_PORTS and name == SANDBOX:
+                raise AdapterConfigurationError(
+                    f"{setting_name(port)}=sandbox is refused for live keys in production"
+                )
+            load_adapter_class(port, name)
+
+    def close(self) -> None:
+        """Close every adapter built so far."""
+        for adapter in self._built.values():
+            adapter.close()
+        self._built.clear()
+
+
+@dataclass
+class Services:
+    """Everything a process needs, built once from the settings."""
+
+    settings: Mapping[str, Any]
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    adapters: Adapters
+    metrics: HttpMetrics
+
+    def unit_of_work(self) -> UnitOfWork:
+        """Return a new unit of work on the service's database."""
+        return UnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        """Close adapters and database connections."""
+        self.adapters.close()
+        self.engine.dispose()
+
+
+def bootstrap(settings: Mapping[str, Any]) -> Services:
+    """Build the process's services; fail now on an unknown or refused adapter."""
+    adapters = Adapters(settings)
+    adapters.check()
+    engine = make_engine(str(settings["DATABASE_URL"]), int(settings["DB_POOL_SIZE"]))
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        adapters=adapters,
+        metrics=HttpMetrics(),
+    )

@@ -1,0 +1,138 @@
+"""The ``kyc-service`` command: serve, migrate, create keys, set up a development machine."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from kyc_service.config import load_settings
+
+VAR = Path("var")
+DEV_KEY_FILE = VAR / "dev-api-key"
+DEV_KEK_FILE = VAR / "kek.json"
+
+
+@click.group()
+def main() -> None:
+    """Real-name KYC verification service."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000 or $PORT")
+@click.option("--workers", type=int, default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API with gunicorn."""
+    from kyc_service.bootstrap import AdapterConfigurationError, Adapters
+
+    try:
+        Adapters(load_settings()).check()
+    except AdapterConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kyc-metrics-")
+    argv = [
+        sys.executable, "-m", "gunicorn",
+        "--config", "python:kyc_service.gunicorn_conf",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "kyc_service.app:create_app()",
+    ]
+    os.execv(sys.executable, argv)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Run the Alembic migrations to head."""
+    _migrate()
+    click.echo("database is at the latest revision")
+
+
+@main.group()
+def keys() -> None:
+    """Tenants and API keys."""
+
+
+@keys.command("create")
+@click.option("--tenant", required=True, help="The client application's name; created if new.")
+@click.option("--mode", type=click.Choice(["test", "live"]), required=True)
+@click.option("--scopes", required=True, help="Comma-separated scopes, or '*' for all.")
+def keys_create(tenant: str, mode: str, scopes: str) -> None:
+    """Create an API key; it is printed alone on the last line, and never stored."""
+    click.echo(_create_key(tenant, mode, scopes))
+
+
+@main.command("dev-setup")
+def dev_setup() -> None:
+    """Prepare ./var/ for development: key-encryption key, database, a test key."""
+    VAR.mkdir(mode=0o700, exist_ok=True)
+    _write_dev_kek()
+    _migrate()
+    if DEV_KEY_FILE.exists():
+        click.echo(f"Test key: kept in ./{DEV_KEY_FILE} (shown when it was made)")
+        return
+    key = _create_key("development", "test", "*")
+    _write_secret_file(DEV_KEY_FILE, key + "\n")
+    click.echo(f"Test key (shown once, kept in ./{DEV_KEY_FILE}):")
+    click.echo(key)
+
+
+def _migrate() -> None:
+    """Migrate the configured database to head."""
+    from kyc_service.persistence.database import make_engine
+    from kyc_service.persistence.migrate import upgrade
+
+    engine = make_engine(str(load_settings()["DATABASE_URL"]))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _create_key(tenant: str, mode: str, scopes: str) -> str:
+    """Create a key with the service layer on the configured database."""
+    from kyc_service.domain.access import Mode, parse_scopes
+    from kyc_service.persistence.database import make_engine, make_session_factory
+    from kyc_service.persistence.unit_of_work import UnitOfWork
+    from kyc_service.services.api_keys import create_key
+
+    try:
+        parsed = parse_scopes(scopes)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scopes") from None
+    engine = make_engine(str(load_settings()["DATABASE_URL"]))
+    try:
+        return create_key(UnitOfWork(make_session_factory(engine)), tenant, Mode(mode), parsed)
+    finally:
+        engine.dispose()
+
+
+def _write_dev_kek() -> None:
+    """Make a development key-encryption key file (mode 0600) unless one is configured."""
+    if DEV_KEK_FILE.exists():
+        return
+    document = {
+        "primary": "kek-1",
+        "keys": {"kek-1": base64.b64encode(secrets.token_bytes(32)).decode()},
+    }
+    _write_secret_file(DEV_KEK_FILE, json.dumps(document, indent=2) + "\n")
+    click.echo(f"Development key-encryption key: ./{DEV_KEK_FILE} (mode 0600)")
+
+
+def _write_secret_file(path: Path, text: str) -> None:
+    """Write ``text`` to a new file only its owner can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)

@@ -1,0 +1,125 @@
+"""The error tree every layer raises; the API turns it into the contract's error shape.
+
+Messages never carry submitted personal data: they name the field, never its value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KycError(Exception):
+    """Root of every error the service answers with on purpose."""
+
+    status = 400
+    type = "invalid_request"
+    code = "validation_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+
+class InvalidRequest(KycError):
+    """The request is malformed or fails validation (422)."""
+
+    status = 422
+
+
+class BadRequest(InvalidRequest):
+    """The request cannot be parsed at all (400)."""
+
+    status = 400
+
+
+class AuthenticationFailed(KycError):
+    """No API key, or one that is not known (401)."""
+
+    status = 401
+    type = "authentication"
+    code = "api_key_invalid"
+
+
+class PermissionDenied(KycError):
+    """The key lacks a scope the call needs (403)."""
+
+    status = 403
+    type = "permission"
+    code = "scope_missing"
+
+
+class ResourceMissing(KycError):
+    """Unknown, foreign or other-mode object (404)."""
+
+    status = 404
+    type = "not_found"
+    code = "resource_missing"
+
+
+class Conflict(KycError):
+    """The request conflicts with the state of an object (409)."""
+
+    status = 409
+    type = "conflict"
+    code = "invalid_state"
+
+
+class Gone(KycError):
+    """Something that existed has expired (410)."""
+
+    status = 410
+    type = "gone"
+    code = "code_expired"
+
+
+class PayloadTooLarge(KycError):
+    """The body or an image is over a limit (413)."""
+
+    status = 413
+    type = "payload_too_large"
+    code = "file_too_large"
+
+
+class UnsupportedMediaType(KycError):
+    """The body or a file is of a type the call does not take (415)."""
+
+    status = 415
+    type = "unsupported_media_type"
+    code = "unsupported_file_type"
+
+
+class RateLimited(KycError):
+    """Too many requests or attempts (429, with Retry-After)."""
+
+    status = 429
+    type = "rate_limited"
+    code = "too_many_requests"
+
+
+class UpstreamUnavailable(KycError):
+    """An upstream verifier did not answer; the call may be retried (503)."""
+
+    status = 503
+    type = "upstream_unavailable"
+    code = "upstream_unavailable"
+
+
+class ServiceUnavailable(KycError):
+    """A dependency of the service itself is down (503)."""
+
+    status = 503
+    type = "unavailable"
+    code = "database_unavailable"

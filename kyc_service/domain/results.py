@@ -1,0 +1,53 @@
+"""What a verifier port answers: small frozen results, never a vendor's payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Match:
+    """The upstream confirmed the submitted data."""
+
+    billable: bool = True
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The upstream definitely disagrees; ``code`` is the check's failure code."""
+
+    code: str
+    billable: bool = True
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """The upstream has no record of the subject."""
+
+    code: str = "id_not_found"
+    billable: bool = True
+
+
+CheckOutcome = Match | Mismatch | NotFound
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text an OCR engine read, with its confidence in 0–1."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class FaceComparison:
+    """How alike two faces are (``similarity`` in 0–1), or why none could be compared.
+
+    ``problem`` is a failure code such as ``no_face_found`` or ``multiple_faces``;
+    when it is set, ``similarity`` is None.
+    """
+
+    similarity: float | None
+    problem: str | None = None

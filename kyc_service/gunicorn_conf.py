@@ -1,0 +1,16 @@
+"""Gunicorn settings used by ``kyc-service serve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+accesslog = None
+timeout = 120
+graceful_timeout = 30
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """Drop a dead worker's Prometheus files so its gauges do not linger."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

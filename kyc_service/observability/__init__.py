@@ -1,0 +1,1 @@
+"""Structured logs that mask personal data, and Prometheus metrics."""

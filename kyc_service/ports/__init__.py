@@ -1,0 +1,119 @@
+"""Ports: the abstract interfaces the service layer depends on.
+
+Each verifier port answers with the frozen results of ``kyc_service.domain.results``
+and raises ``UpstreamUnavailable`` when its upstream does not answer. Concrete
+adapters live in ``adapters/`` and are chosen by configuration through entry points
+(see ``kyc_service.bootstrap``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Self
+
+from kyc_service.domain.results import CheckOutcome, FaceComparison, TextLine
+
+
+class Adapter(ABC):
+    """Base of every pluggable adapter: built from its own settings."""
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
+        """Build the adapter from its settings (``KYC_<PORT>_<NAME>`` without the prefix)."""
+        return cls()
+
+    def close(self) -> None:
+        """Release connections or models; the default holds none."""
+
+
+class IdentityAuthority(Adapter):
+    """Checks a name and resident ID number at the identity authority."""
+
+    @abstractmethod
+    def verify(self, name: str, id_number: str) -> CheckOutcome:
+        """Answer Match, Mismatch('name_id_mismatch') or NotFound('id_not_found')."""
+
+
+class PortraitAuthority(Adapter):
+    """Compares a selfie with the identity authority's photo of the person."""
+
+    @abstractmethod
+    def compare(self, name: str, id_number: str, selfie_jpeg: bytes) -> CheckOutcome:
+        """Answer Match or Mismatch('portrait_mismatch'), with a score when known."""
+
+
+class BankVerifier(Adapter):
+    """Checks card, name, ID number and bank-reserved phone together (4 elements)."""
+
+    @abstractmethod
+    def verify(
+        self, card_number: str, name: str, id_number: str, reserved_phone: str
+    ) -> CheckOutcome:
+        """Answer Match or Mismatch with the bank_card check's failure code."""
+
+
+class BusinessRegistry(Adapter):
+    """Checks an entity's name, USCC and legal representative at the registry."""
+
+    @abstractmethod
+    def verify(self, entity_name: str, uscc: str, legal_representative: str) -> CheckOutcome:
+        """Answer Match, Mismatch or NotFound('entity_not_found')."""
+
+
+class SmsSender(Adapter):
+    """Sends a text message to a mainland mobile number."""
+
+    @abstractmethod
+    def send(self, phone: str, text: str) -> None:
+        """Send ``text`` to ``phone``; raise UpstreamUnavailable when the gateway fails."""
+
+
+class FaceMatcher(Adapter):
+    """Finds faces in images and says how alike two are."""
+
+    @abstractmethod
+    def compare(self, reference_image: bytes, probe_image: bytes) -> FaceComparison:
+        """Compare the face of ``reference_image`` with the one face of ``probe_image``."""
+
+    @abstractmethod
+    def count_faces(self, image: bytes) -> int:
+        """Return how many faces ``image`` shows."""
+
+
+class DocumentReader(Adapter):
+    """Reads the text printed on a document photo (OCR)."""
+
+    @abstractmethod
+    def read_lines(self, image: bytes) -> list[TextLine]:
+        """Return the lines of text found in ``image``, top to bottom."""
+
+
+class TaskRunner(Adapter):
+    """Runs the pipeline of a submitted verification, here or on a worker pool."""
+
+    @abstractmethod
+    def submit(self, task: str, **arguments: Any) -> bool:
+        """Run or enqueue ``task``; return True when it already ran to completion."""
+
+
+class Clock(ABC):
+    """The time, so tests can freeze it."""
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware in UTC."""
+
+
+PORT_GROUPS: dict[str, tuple[str, type[Adapter]]] = {
+    "identity": ("kyc.identity_authorities", IdentityAuthority),
+    "portrait": ("kyc.portrait_authorities", PortraitAuthority),
+    "bank": ("kyc.bank_verifiers", BankVerifier),
+    "registry": ("kyc.business_registries", BusinessRegistry),
+    "sms": ("kyc.sms_senders", SmsSender),
+    "face": ("kyc.face_matchers", FaceMatcher),
+    "ocr": ("kyc.document_readers", DocumentReader),
+    "executor": ("kyc.task_runners", TaskRunner),
+}
+"""Each port's short name (as in ``KYC_<NAME>_ADAPTER``), entry-point group and class."""

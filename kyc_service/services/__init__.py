@@ -1,0 +1,1 @@
+"""The service layer: the use cases, over the domain, the ports and a unit of work."""

@@ -1,0 +1,136 @@
+"""``Idempotency-Key``: one piece of work per key, its response replayed for 24 h.
+
+The first request claims the key by inserting a row (a unique constraint settles races
+between processes); the others wait for its response and replay it. A request with the
+same key and a different body is refused with ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from kyc_service.domain.access import Principal
+from kyc_service.domain.errors import Conflict, InvalidRequest
+from kyc_service.persistence.tables import IdempotencyRow
+from kyc_service.persistence.unit_of_work import UnitOfWork
+
+MAX_KEY_LENGTH = 255
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key and must do the work."""
+
+    row_id: int
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first request's response, to replay."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """Return what makes two requests 'the same': method, path and body."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def validate_key(key: str) -> None:
+    """Refuse an empty or over-long key."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            "Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key"
+        )
+
+
+def claim(
+    uow: UnitOfWork,
+    principal: Principal,
+    key: str,
+    request_fingerprint: str,
+    *,
+    ttl: timedelta,
+    wait_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Claim | StoredResponse:
+    """Claim ``key`` for this request, or return the stored response of the first one."""
+    validate_key(key)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        outcome = _try_claim(uow, principal, key, request_fingerprint, ttl)
+        if outcome is not None:
+            return outcome
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                "another request with this Idempotency-Key is still in progress",
+                code="idempotency_key_in_use",
+            )
+        sleep(POLL_SECONDS)
+
+
+def _try_claim(
+    uow: UnitOfWork, principal: Principal, key: str, request_fingerprint: str, ttl: timedelta
+) -> Claim | StoredResponse | None:
+    """Make one attempt; None means another request is still working on the key."""
+    now = datetime.now(UTC)
+    with uow:
+        existing = uow.idempotency.get(principal.tenant_id, principal.mode.value, key)
+        if existing is not None and existing.expires_at <= now:
+            uow.idempotency.delete(existing.id)
+            uow.commit()
+            existing = None
+        if existing is None:
+            row = IdempotencyRow(
+                tenant_id=principal.tenant_id,
+                mode=principal.mode.value,
+                key=key,
+                fingerprint=request_fingerprint,
+                state="in_progress",
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            return Claim(row.id) if uow.idempotency.insert_claim(row) else None
+        if existing.fingerprint != request_fingerprint:
+            raise Conflict(
+                "this Idempotency-Key was used with a different request",
+                code="idempotency_key_reused",
+            )
+        if existing.state != "completed":
+            return None
+        return StoredResponse(
+            status=existing.response_status or 200,
+            body=existing.response_body or b"",
+            headers=dict(existing.response_headers or {}),
+        )
+
+
+def complete(uow: UnitOfWork, held: Claim, response: StoredResponse) -> None:
+    """Store the response of the request that held the key."""
+    with uow:
+        row = uow.idempotency.by_id(held.row_id)
+        if row is None:
+            return
+        row.state = "completed"
+        row.response_status = response.status
+        row.response_body = response.body
+        row.response_headers = response.headers
+        uow.commit()
+
+
+def release(uow: UnitOfWork, held: Claim) -> None:
+    """Give the key up after a failure that did no work, so a retry may run."""
+    with uow:
+        uow.idempotency.delete(held.row_id)
+        uow.commit()

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the public API: they validate input and drive the OpenAPI document."""

@@ -1,0 +1,35 @@
+"""Schemas shared by every endpoint: errors and list pagination."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ErrorBodySchema(Schema):
+    """The one error shape of API.md § Errors."""
+
+    type = fields.String(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    field = fields.String(allow_none=True)
+    request_id = fields.String(required=True)
+
+
+class ErrorSchema(Schema):
+    """``{"error": {...}}``."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class ListArgsSchema(Schema):
+    """``?limit=`` (1–100, default 20) and ``?starting_after=<id>``."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    starting_after = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class ListSchema(Schema):
+    """``{"object": "list", "data": [...], "has_more": bool}``; subclasses set ``data``."""
+
+    object = fields.Constant("list")
+    has_more = fields.Boolean(required=True)
