@@ -19,6 +19,7 @@ from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
 from kyc_service.domain.errors import RateLimited, UnsupportedMediaType
 from kyc_service.observability.logs import configure_logging
+from schemas.common import ErrorSchema
 
 access_log = logging.getLogger("kyc_service.access")
 
@@ -39,6 +40,12 @@ OPENAPI_SETTINGS: dict[str, Any] = {
     },
 }
 
+class KycApi(Api):
+    """flask-smorest's Api, documenting the contract's error shape as the default error."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 JSON_TYPES = frozenset({"application/json", "multipart/form-data"})
 
 
@@ -53,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["kyc"] = bootstrap(app.config)
     _register_hooks(app)
-    api = Api(app)
+    api = KycApi(app)
     api.register_blueprint(verifications.blueprint)
     app.register_blueprint(service_endpoints.blueprint)
     errors.register_error_handlers(app)
@@ -98,7 +105,7 @@ def _rate_limiter(app: Flask) -> Limiter:
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded) -> Response:
         reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
-        retry_after = max(1, int(reset_at - time.time() + 0.999))
+        retry_after = max(1, int(reset_at - time.time()))
         return errors.handle_kyc_error(
             RateLimited("too many requests", headers={"Retry-After": str(retry_after)})
         )

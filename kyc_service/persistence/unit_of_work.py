@@ -15,7 +15,11 @@ from kyc_service.persistence.repositories import (
 
 
 class UnitOfWork:
-    """Use as ``with uow: …; uow.commit()``; anything not committed is rolled back."""
+    """Use as ``with uow: …; uow.commit()``; anything not committed is rolled back.
+
+    Leaving the block closes the session without expiring what it loaded, so the
+    objects read inside stay readable (detached) outside.
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -34,7 +38,6 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.session.rollback()
         self.session.close()
 
     def commit(self) -> None:

@@ -1,0 +1,86 @@
+"""Helpers shared by tests: seeding verifications, a probe route that creates objects."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import func, select
+
+from kyc_service.api.context import current_principal, requires, services
+from kyc_service.domain.access import Principal, Scope
+from kyc_service.domain.ids import new_id
+from kyc_service.persistence.tables import VerificationRow
+from kyc_service.services.api_keys import authenticate
+
+_counter = itertools.count()
+
+
+def principal_of(app: Flask, headers: dict[str, str]) -> Principal:
+    """Return the principal behind an Authorization header."""
+    key = headers["Authorization"].removeprefix("Bearer ")
+    return authenticate(app.extensions["kyc"].unit_of_work(), key)
+
+
+def seed_verification(
+    app: Flask, headers: dict[str, str], *, reference: str = "user-1", status: str = "requires_input"
+) -> str:
+    """Store a verification owned by the key's tenant and mode; return its id."""
+    principal = principal_of(app, headers)
+    now = datetime.now(UTC)
+    row = VerificationRow(
+        id=new_id("ver"),
+        tenant_id=principal.tenant_id,
+        mode=principal.mode.value,
+        type="individual",
+        reference=reference,
+        status=status,
+        requirements=[],
+        checks=[],
+        masked={"name": "张*"},
+        options={},
+        attempt=1,
+        redacted=False,
+        created_at=now,
+        updated_at=now,
+    )
+    with app.extensions["kyc"].unit_of_work() as uow:
+        uow.verifications.add(row)
+        uow.commit()
+    return row.id
+
+
+def count_verifications(app: Flask) -> int:
+    """Count every stored verification, of every tenant."""
+    with app.extensions["kyc"].unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(VerificationRow))
+
+
+def add_probe_routes(app: Flask) -> None:
+    """Add test-only ``/v1/_probe/…`` routes: one that creates an object, one that fails."""
+    probe = Blueprint("probe", __name__, url_prefix="/v1/_probe")
+
+    @probe.post("/objects")
+    @requires(Scope.VERIFICATIONS_WRITE)
+    def create_object():
+        body = request.get_json()
+        principal = current_principal()
+        now = datetime.now(UTC)
+        row = VerificationRow(
+            id=new_id("ver"), tenant_id=principal.tenant_id, mode=principal.mode.value,
+            type="individual", reference=str(body.get("reference", "probe")),
+            status="requires_input", requirements=[], checks=[], masked={}, options={},
+            attempt=1, redacted=False, created_at=now, updated_at=now,
+        )
+        with services().unit_of_work() as uow:
+            uow.verifications.add(row)
+            uow.commit()
+        current_app.extensions.setdefault("probe_calls", []).append(next(_counter))
+        return jsonify({"id": row.id, "object": "probe"}), 201
+
+    @probe.post("/explode")
+    def explode():
+        raise RuntimeError("boom with 11010519491231002X and 13800138000")
+
+    app.register_blueprint(probe)
