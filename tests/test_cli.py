@@ -1,0 +1,127 @@
+"""The ``kyc-service`` command: migrations, API keys, the development setup."""
+
+from __future__ import annotations
+
+import json
+import stat
+from base64 import b64decode
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from kyc_service.app import create_app
+from kyc_service.cli import main
+from kyc_service.domain.access import ALL_SCOPES, Scope
+from kyc_service.services.api_keys import authenticate
+from tests.conftest import assert_error
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory for the command."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def db_url(workdir: Path) -> str:
+    """A SQLite file in the working directory (not yet created)."""
+    return f"sqlite:///{workdir / 'data' / 'kyc.db'}"
+
+
+def run(db_url: str, *args: str) -> Result:
+    """Run ``kyc-service ARGS`` on the given database."""
+    return CliRunner().invoke(main, list(args), env={"KYC_DATABASE_URL": db_url})
+
+
+@pytest.fixture
+def app_on(workdir: Path) -> Iterator:
+    """Build apps on a given database; close them afterwards."""
+    apps: list[Flask] = []
+
+    def build(url: str) -> Flask:
+        apps.append(
+            create_app(
+                {"DATABASE_URL": url, "KEYSTORE_URL": f"sqlite:///{workdir / 'keys.db'}", "TESTING": True}
+            )
+        )
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        app.extensions["kyc"].close()
+
+
+def test_db_upgrade_creates_the_schema_and_can_run_again(db_url, workdir):
+    first = run(db_url, "db", "upgrade")
+    assert first.exit_code == 0, first.output
+    assert (workdir / "data" / "kyc.db").is_file()
+    second = run(db_url, "db", "upgrade")
+    assert second.exit_code == 0, second.output
+
+
+def test_keys_create_prints_a_working_key_with_exactly_its_scopes(db_url, app_on):
+    assert run(db_url, "db", "upgrade").exit_code == 0
+    result = run(db_url, "keys", "create", "--tenant", "t", "--mode", "live", "--scopes", "verifications:read,ops")
+    assert result.exit_code == 0, result.output
+    key = result.stdout.splitlines()[-1]
+    assert key.startswith("kyc_live_") and " " not in key
+
+    app = app_on(db_url)
+    principal = authenticate(app.extensions["kyc"].unit_of_work(), key)
+    assert principal.scopes == {Scope.VERIFICATIONS_READ, Scope.OPS}
+    assert principal.mode == "live"
+    client = app.test_client()
+    response = client.get("/v1/verifications", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+    ops_only = run(db_url, "keys", "create", "--tenant", "t", "--mode", "live", "--scopes", "ops")
+    assert ops_only.exit_code == 0, ops_only.output
+    headers = {"Authorization": f"Bearer {ops_only.stdout.splitlines()[-1]}"}
+    assert_error(client.get("/v1/verifications", headers=headers), 403, "permission", "scope_missing")
+
+
+def test_only_a_hash_of_the_key_is_stored(db_url, workdir):
+    assert run(db_url, "db", "upgrade").exit_code == 0
+    key = run(db_url, "keys", "create", "--tenant", "t", "--mode", "test", "--scopes", "*").stdout.splitlines()[-1]
+    assert key.startswith("kyc_test_")
+    stored = b"".join(path.read_bytes() for path in (workdir / "data").glob("kyc.db*"))
+    assert b"t" in stored and len(stored) > 0
+    assert key.encode() not in stored
+    assert key.removeprefix("kyc_test_")[12:].encode() not in stored
+
+
+def test_an_unknown_scope_is_a_usage_error_listing_the_known_ones(db_url):
+    assert run(db_url, "db", "upgrade").exit_code == 0
+    result = run(db_url, "keys", "create", "--tenant", "t", "--mode", "test", "--scopes", "ops,nope")
+    assert result.exit_code == 2, result.output
+    assert "nope" in result.output
+    for scope in ALL_SCOPES:
+        assert scope.value in result.output
+    assert "kyc_test_" not in result.output
+
+
+def test_dev_setup_makes_var_with_secret_files_and_keeps_the_key_on_a_second_run(workdir, app_on):
+    url = "sqlite:///var/kyc.db"
+    first = run(url, "dev-setup")
+    assert first.exit_code == 0, first.output
+    kek_file, key_file = workdir / "var" / "kek.json", workdir / "var" / "dev-api-key"
+    for path in (kek_file, key_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    kek = json.loads(kek_file.read_text())
+    assert len(b64decode(kek["keys"][kek["primary"]])) == 32
+    key = key_file.read_text().strip()
+    assert key.startswith("kyc_test_")
+    assert first.stdout.splitlines()[-1] == key
+
+    second = run(url, "dev-setup")
+    assert second.exit_code == 0, second.output
+    assert key_file.read_text().strip() == key
+    assert json.loads(kek_file.read_text()) == kek
+    assert key not in second.output
+
+    principal = authenticate(app_on(url).extensions["kyc"].unit_of_work(), key)
+    assert principal.scopes == set(ALL_SCOPES)
