@@ -494,9 +494,7 @@ def test_sandbox_bank_ignores_magic_names() -> None:
     """Only the reserved phone picks the bank outcome."""
     verifier = SandboxBankVerifier()
     for name in ("测试不符", "测试无此人", "测试人像不符"):
-        assert verifier.verify(CARD_NUMBER, name, ID_NUMBER, "13800138000") == Match(
-            billable=False
-        )
+        assert verifier.verify(CARD_NUMBER, name, ID_NUMBER, "13800138000") == Match(billable=False)
 
 
 @pytest.mark.parametrize(

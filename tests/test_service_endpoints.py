@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -18,7 +19,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 class Forwarder:
-    """A TCP relay from a loopback port to an upstream address, that can be stopped and restarted."""
+    """A TCP relay from a loopback port to an upstream address; it can stop and restart."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
@@ -80,10 +81,8 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 
@@ -170,9 +169,9 @@ def test_metrics_count_requests_by_endpoint_method_and_status(client, auth):
     assert count("unmatched", "404") == 1
     assert count("/v1/verifications", "401") == 1
     assert count("/v1/verifications", "200") == 1
-    duration = ("kyc_http_request_duration_seconds_count", (("endpoint", "/healthz"), ("method", "GET")))
-    assert samples[duration] == 3
-    assert samples[("kyc_http_request_duration_seconds_sum", duration[1])] > 0
+    healthz = (("endpoint", "/healthz"), ("method", "GET"))
+    assert samples[("kyc_http_request_duration_seconds_count", healthz)] == 3
+    assert samples[("kyc_http_request_duration_seconds_sum", healthz)] > 0
 
 
 @sqlite_only

@@ -1,0 +1,92 @@
+"""Settings (defaults, ``.env``, ``KYC_`` variables, the mapping), database URLs, adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kyc_service.app import create_app
+from kyc_service.bootstrap import AdapterConfigurationError
+from kyc_service.config import DEFAULTS, load_settings
+from kyc_service.persistence.database import make_engine, normalise_url
+
+VARIABLES = ("KYC_RATE_LIMIT", "KYC_RETENTION_DAYS", "KYC_MAX_UPLOAD_MB", "KYC_IDENTITY_ADAPTER")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """An empty working directory and none of the variables set; ``.env`` loads are undone."""
+    monkeypatch.chdir(tmp_path)
+    for name in VARIABLES:
+        monkeypatch.setenv(name, "")  # remembers the original, so teardown restores it
+        monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def build(tmp_path: Path, **config):
+    """Create an app on a throwaway SQLite database."""
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'kyc.db'}", "KEYSTORE_URL": "sqlite://", **config}
+    )
+    app.extensions["kyc"].close()
+    return app
+
+
+def test_defaults_apply_without_settings(env, tmp_path):
+    app = build(tmp_path)
+    assert app.config["RATE_LIMIT"] == DEFAULTS["RATE_LIMIT"]
+    assert app.config["RETENTION_DAYS"] == DEFAULTS["RETENTION_DAYS"]
+
+
+def test_kyc_variables_override_the_defaults(env, tmp_path):
+    env.setenv("KYC_RATE_LIMIT", "7 per minute")
+    env.setenv("KYC_MAX_UPLOAD_MB", "3")
+    app = build(tmp_path)
+    assert app.config["RATE_LIMIT"] == "7 per minute"
+    assert app.config["MAX_UPLOAD_MB"] == 3
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024 + 65536
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read(env, tmp_path):
+    (tmp_path / ".env").write_text("KYC_RETENTION_DAYS=12\nKYC_RATE_LIMIT=1 per day\n")
+    env.setenv("KYC_RATE_LIMIT", "5 per second")
+    settings = load_settings()
+    assert settings["RETENTION_DAYS"] == 12
+    assert settings["RATE_LIMIT"] == "5 per second"  # the environment beats .env
+
+
+def test_the_mapping_given_to_create_app_beats_env_and_dotenv(env, tmp_path):
+    (tmp_path / ".env").write_text("KYC_RETENTION_DAYS=12\n")
+    env.setenv("KYC_RATE_LIMIT", "7 per minute")
+    app = build(tmp_path, RATE_LIMIT="9 per hour", RETENTION_DAYS=99)
+    assert app.config["RATE_LIMIT"] == "9 per hour"
+    assert app.config["RETENTION_DAYS"] == 99
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u:secret@h:5433/db", "postgresql+psycopg://u:secret@h:5433/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///var/kyc.db", "sqlite:///var/kyc.db"),
+    ],
+)
+def test_normalise_url_chooses_psycopg_for_postgresql(url, expected):
+    assert normalise_url(url) == expected
+
+
+def test_a_plain_postgresql_url_makes_a_psycopg_engine():
+    engine = make_engine("postgresql://u@h/db")
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    engine.dispose()
+
+
+def test_an_unknown_adapter_fails_listing_the_installed_ones(env, tmp_path):
+    env.setenv("KYC_IDENTITY_ADAPTER", "nope")
+    with pytest.raises(AdapterConfigurationError) as failure:
+        build(tmp_path)
+    message = str(failure.value)
+    assert "IDENTITY_ADAPTER" in message and "'nope'" in message
+    assert "sandbox" in message
