@@ -40,6 +40,7 @@ OPENAPI_SETTINGS: dict[str, Any] = {
     },
 }
 
+
 class KycApi(Api):
     """flask-smorest's Api, documenting the contract's error shape as the default error."""
 
@@ -85,7 +86,11 @@ def _start_request() -> None:
 
 def _refuse_unknown_body_type() -> None:
     """A ``/v1`` body must be JSON (or multipart for uploads): else 415."""
-    if request.path.startswith("/v1/") and request.content_length and request.mimetype not in JSON_TYPES:
+    if (
+        request.path.startswith("/v1/")
+        and request.content_length
+        and request.mimetype not in JSON_TYPES
+    ):
         raise UnsupportedMediaType(
             "send the body as application/json", code="unsupported_media_type"
         )

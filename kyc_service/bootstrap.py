@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kyc_service.config import adapter_settings
+from kyc_service.domain.access import Mode
 from kyc_service.observability.metrics import HttpMetrics
 from kyc_service.persistence.database import make_engine, make_session_factory
 from kyc_service.persistence.unit_of_work import UnitOfWork
-from kyc_service.domain.access import Mode
 from kyc_service.ports import PORT_GROUPS, Adapter
 
 SANDBOX = "sandbox"

@@ -26,7 +26,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000 or $PORT")
+@click.option(
+    "--port",
+    type=int,
+    default=lambda: int(os.environ.get("PORT", "8000")),
+    show_default="8000 or $PORT",
+)
 @click.option("--workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn."""
@@ -39,10 +44,15 @@ def serve(host: str, port: int, workers: int) -> None:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kyc-metrics-")
     argv = [
-        sys.executable, "-m", "gunicorn",
-        "--config", "python:kyc_service.gunicorn_conf",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:kyc_service.gunicorn_conf",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
         "kyc_service.app:create_app()",
     ]
     os.execv(sys.executable, argv)

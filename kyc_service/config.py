@@ -55,7 +55,7 @@ def adapter_settings(settings: Mapping[str, Any], port: str) -> dict[str, Any]:
     """Return the settings of one port's adapter: ``IDENTITY_URL`` becomes ``url``."""
     prefix = port.upper() + "_"
     return {
-        key[len(prefix):].lower(): value
+        key[len(prefix) :].lower(): value
         for key, value in settings.items()
         if key.startswith(prefix) and key != prefix + "ADAPTER"
     }

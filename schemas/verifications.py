@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from kyc_service.domain.verification import Status, SubjectType
 from schemas.common import ListArgsSchema, ListSchema
-from marshmallow import Schema
 
 
 class CheckSchema(Schema):

@@ -20,8 +20,12 @@ from kyc_service.persistence.migrate import upgrade
 from kyc_service.services.api_keys import create_key
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("KYC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/kyc_test")
-TEST_DATA = Path(os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+POSTGRES_URL = os.environ.get(
+    "KYC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/kyc_test"
+)
+TEST_DATA = Path(
+    os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+)
 
 
 def missing(reason: str) -> None:

@@ -24,7 +24,11 @@ def principal_of(app: Flask, headers: dict[str, str]) -> Principal:
 
 
 def seed_verification(
-    app: Flask, headers: dict[str, str], *, reference: str = "user-1", status: str = "requires_input"
+    app: Flask,
+    headers: dict[str, str],
+    *,
+    reference: str = "user-1",
+    status: str = "requires_input",
 ) -> str:
     """Store a verification owned by the key's tenant and mode; return its id."""
     principal = principal_of(app, headers)
@@ -68,10 +72,20 @@ def add_probe_routes(app: Flask) -> None:
         principal = current_principal()
         now = datetime.now(UTC)
         row = VerificationRow(
-            id=new_id("ver"), tenant_id=principal.tenant_id, mode=principal.mode.value,
-            type="individual", reference=str(body.get("reference", "probe")),
-            status="requires_input", requirements=[], checks=[], masked={}, options={},
-            attempt=1, redacted=False, created_at=now, updated_at=now,
+            id=new_id("ver"),
+            tenant_id=principal.tenant_id,
+            mode=principal.mode.value,
+            type="individual",
+            reference=str(body.get("reference", "probe")),
+            status="requires_input",
+            requirements=[],
+            checks=[],
+            masked={},
+            options={},
+            attempt=1,
+            redacted=False,
+            created_at=now,
+            updated_at=now,
         )
         with services().unit_of_work() as uow:
             uow.verifications.add(row)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import stat
 from base64 import b64decode
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,9 +62,13 @@ def app_on(workdir: Path) -> Iterator:
 def test_db_upgrade_creates_the_schema_and_can_run_again(db_url, workdir):
     first = run(db_url, "db", "upgrade")
     assert first.exit_code == 0, first.output
-    assert (workdir / "data" / "kyc.db").is_file()
     second = run(db_url, "db", "upgrade")
     assert second.exit_code == 0, second.output
+    with closing(sqlite3.connect(workdir / "data" / "kyc.db")) as connection:
+        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert len(versions) == 1
+    assert {"tenants", "api_keys"} <= tables
 
 
 def test_keys_create_prints_a_working_key_with_exactly_its_scopes(db_url, app_on):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from kyc_service.app import create_app
 from kyc_service.bootstrap import AdapterConfigurationError
@@ -81,6 +82,17 @@ def test_a_plain_postgresql_url_makes_a_psycopg_engine():
     engine = make_engine("postgresql://u@h/db")
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     engine.dispose()
+
+
+def test_an_app_on_a_plain_postgresql_url_is_ready(postgres_url, tmp_path):
+    url = make_url(postgres_url).set(drivername="postgresql")
+    plain = url.render_as_string(hide_password=False)
+    assert plain.startswith("postgresql://")
+    app = create_app({"DATABASE_URL": plain, "KEYSTORE_URL": f"sqlite:///{tmp_path / 'k.db'}"})
+    try:
+        assert app.test_client().get("/readyz").status_code == 200
+    finally:
+        app.extensions["kyc"].close()
 
 
 def test_an_unknown_adapter_fails_listing_the_installed_ones(env, tmp_path):

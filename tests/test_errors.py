@@ -42,14 +42,18 @@ def test_key_of_other_mode_prefix_is_invalid(client, make_key):
 
 
 def test_tampered_key_is_invalid(client, auth):
-    tampered = auth["Authorization"][:-2] + ("AA" if not auth["Authorization"].endswith("AA") else "BB")
+    tampered = auth["Authorization"][:-2] + (
+        "AA" if not auth["Authorization"].endswith("AA") else "BB"
+    )
     response = client.get("/v1/verifications", headers={"Authorization": tampered})
     assert_error(response, 401, "authentication", "api_key_invalid")
 
 
 def test_scope_missing_is_403(client, make_key):
     headers = make_key(scopes="phone:write")
-    error = assert_error(client.get("/v1/verifications", headers=headers), 403, "permission", "scope_missing")
+    error = assert_error(
+        client.get("/v1/verifications", headers=headers), 403, "permission", "scope_missing"
+    )
     assert "verifications:read" in error["message"]
 
 
@@ -69,11 +73,19 @@ def test_wrong_method_is_405_in_shape(client, auth):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"), ("status=bogus", "status")],
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("status=bogus", "status"),
+    ],
 )
 def test_bad_query_is_422_validation_failed(client, auth, query, field):
     error = assert_error(
-        client.get(f"/v1/verifications?{query}", headers=auth), 422, "invalid_request", "validation_failed"
+        client.get(f"/v1/verifications?{query}", headers=auth),
+        422,
+        "invalid_request",
+        "validation_failed",
     )
     assert error["field"] == field
 
@@ -102,7 +114,12 @@ def test_body_over_the_limit_is_413(app, probe_client, auth):
 
 def test_reused_idempotency_key_is_409(probe_client, auth):
     headers = {**auth, "Idempotency-Key": "k-409"}
-    assert probe_client.post("/v1/_probe/objects", json={"reference": "a"}, headers=headers).status_code == 201
+    assert (
+        probe_client.post(
+            "/v1/_probe/objects", json={"reference": "a"}, headers=headers
+        ).status_code
+        == 201
+    )
     response = probe_client.post("/v1/_probe/objects", json={"reference": "b"}, headers=headers)
     assert_error(response, 409, "conflict", "idempotency_key_reused")
 
@@ -113,7 +130,9 @@ def test_rate_limit_is_429_with_retry_after(app_config, auth):
     from kyc_service.domain.access import ALL_SCOPES, Mode
     from kyc_service.services.api_keys import create_key
 
-    key = create_key(app.extensions["kyc"].unit_of_work(), "limited", Mode.TEST, frozenset(ALL_SCOPES))
+    key = create_key(
+        app.extensions["kyc"].unit_of_work(), "limited", Mode.TEST, frozenset(ALL_SCOPES)
+    )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     statuses = [client.get("/v1/verifications", headers=headers).status_code for _ in range(3)]
@@ -136,11 +155,16 @@ def test_unexpected_failure_is_500_without_trace_or_data(probe_client, auth):
 
 def test_database_down_is_503(tmp_path):
     app = create_app(
-        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "TESTING": True,
-         "KEYSTORE_URL": f"sqlite:///{tmp_path / 'keys.db'}"}
+        {
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+            "TESTING": True,
+            "KEYSTORE_URL": f"sqlite:///{tmp_path / 'keys.db'}",
+        }
     )
     client = app.test_client()
-    response = client.get("/v1/verifications", headers={"Authorization": "Bearer kyc_test_" + "a" * 43})
+    response = client.get(
+        "/v1/verifications", headers={"Authorization": "Bearer kyc_test_" + "a" * 43}
+    )
     assert_error(response, 503, "unavailable", "database_unavailable")
     assert "Traceback" not in response.get_data(as_text=True)
     assert_error(client.get("/readyz"), 503, "unavailable", "database_unavailable")

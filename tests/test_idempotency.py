@@ -42,7 +42,9 @@ def test_without_a_key_every_post_does_work(app, probe, auth):
 
 def test_same_key_different_body_is_409(app, probe, auth):
     post(probe, auth, {"reference": "r1"}, key="k")
-    assert_error(post(probe, auth, {"reference": "r2"}, key="k"), 409, "conflict", "idempotency_key_reused")
+    assert_error(
+        post(probe, auth, {"reference": "r2"}, key="k"), 409, "conflict", "idempotency_key_reused"
+    )
     assert count_verifications(app) == 1
 
 
@@ -54,7 +56,9 @@ def test_keys_are_per_tenant_and_mode(app, probe, make_key):
 
 @pytest.mark.parametrize("key", ["", "x" * 256])
 def test_key_length_is_checked(probe, auth, key):
-    error = assert_error(post(probe, auth, {"reference": "r"}, key=key), 422, "invalid_request", "validation_failed")
+    error = assert_error(
+        post(probe, auth, {"reference": "r"}, key=key), 422, "invalid_request", "validation_failed"
+    )
     assert error["field"] == "Idempotency-Key"
 
 
@@ -66,7 +70,9 @@ def test_error_responses_are_replayed_too(probe, make_key):
 
 
 def test_a_server_error_frees_the_key(app, probe, auth):
-    response = probe.post("/v1/_probe/explode", json={}, headers={**auth, "Idempotency-Key": "boom"})
+    response = probe.post(
+        "/v1/_probe/explode", json={}, headers={**auth, "Idempotency-Key": "boom"}
+    )
     assert response.status_code == 500
     again = probe.post("/v1/_probe/explode", json={}, headers={**auth, "Idempotency-Key": "boom"})
     assert again.status_code == 500 and "Idempotent-Replayed" not in again.headers
@@ -98,9 +104,13 @@ def test_twenty_concurrent_requests_with_one_key_create_one_object(app, probe, a
 def test_an_expired_key_may_be_used_again(app, probe, auth):
     principal = principal_of(app, auth)
     uow = app.extensions["kyc"].unit_of_work
-    held = idempotency.claim(uow(), principal, "old", "f" * 64, ttl=timedelta(seconds=-1), wait_seconds=0)
+    held = idempotency.claim(
+        uow(), principal, "old", "f" * 64, ttl=timedelta(seconds=-1), wait_seconds=0
+    )
     assert isinstance(held, idempotency.Claim)
-    again = idempotency.claim(uow(), principal, "old", "e" * 64, ttl=timedelta(hours=1), wait_seconds=0)
+    again = idempotency.claim(
+        uow(), principal, "old", "e" * 64, ttl=timedelta(hours=1), wait_seconds=0
+    )
     assert isinstance(again, idempotency.Claim)
 
 
@@ -109,5 +119,7 @@ def test_a_key_still_in_progress_answers_409_after_the_wait(app, auth):
     uow = app.extensions["kyc"].unit_of_work
     idempotency.claim(uow(), principal, "slow", "a" * 64, ttl=timedelta(hours=1), wait_seconds=0)
     with pytest.raises(idempotency.Conflict) as caught:
-        idempotency.claim(uow(), principal, "slow", "a" * 64, ttl=timedelta(hours=1), wait_seconds=0.1)
+        idempotency.claim(
+            uow(), principal, "slow", "a" * 64, ttl=timedelta(hours=1), wait_seconds=0.1
+        )
     assert caught.value.code == "idempotency_key_in_use"

@@ -35,12 +35,22 @@ def test_two_processes_share_one_limit(sqlite_url, tmp_path, redis_url):
     }
     first, second = create_app(config), create_app(config)
     key = create_key(
-        first.extensions["kyc"].unit_of_work(), f"t-{secrets.token_hex(4)}", Mode.TEST, frozenset(ALL_SCOPES)
+        first.extensions["kyc"].unit_of_work(),
+        f"t-{secrets.token_hex(4)}",
+        Mode.TEST,
+        frozenset(ALL_SCOPES),
     )
     headers = {"Authorization": f"Bearer {key}"}
     clients = [first.test_client(), second.test_client()]
-    statuses = [clients[n % 2].get("/v1/verifications", headers=headers).status_code for n in range(3)]
+    statuses = [
+        clients[n % 2].get("/v1/verifications", headers=headers).status_code for n in range(3)
+    ]
     assert statuses == [200, 200, 200]
-    assert_error(clients[1].get("/v1/verifications", headers=headers), 429, "rate_limited", "too_many_requests")
+    assert_error(
+        clients[1].get("/v1/verifications", headers=headers),
+        429,
+        "rate_limited",
+        "too_many_requests",
+    )
     for app in (first, second):
         app.extensions["kyc"].close()

@@ -202,8 +202,12 @@ def test_docs_use_only_local_assets_that_are_served(client):
 
 
 @sqlite_only
-def test_every_response_carries_a_request_id(client, auth):
+def test_every_response_carries_a_request_id(app, auth):
+    app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    client = app.test_client()
     responses = [
+        client.get("/boom"),
+        client.options("/healthz"),
         client.get("/healthz"),
         client.get("/readyz"),
         client.get("/metrics"),
@@ -219,5 +223,7 @@ def test_every_response_carries_a_request_id(client, auth):
     ids = [r.headers.get("X-Request-Id", "") for r in responses]
     assert all(i.startswith("req_") and len(i) > 4 for i in ids), ids
     assert len(set(ids)) == len(ids)
-    assert_error(responses[5], 404, "not_found", "resource_missing")
-    assert_error(responses[9], 404, "not_found", "resource_missing")
+    assert_error(responses[0], 500, "internal", "internal_error")
+    assert "ZeroDivision" not in responses[0].get_data(as_text=True)
+    assert_error(responses[7], 404, "not_found", "resource_missing")
+    assert_error(responses[11], 404, "not_found", "resource_missing")

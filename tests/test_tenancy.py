@@ -27,8 +27,12 @@ def test_test_and_live_objects_are_invisible_to_each_other(app, client, make_key
     test_key, live_key = make_key(mode="test"), make_key(mode="live")
     test_id = seed_verification(app, test_key, reference="in-test")
     live_id = seed_verification(app, live_key, reference="in-live")
-    assert [v["id"] for v in client.get("/v1/verifications", headers=test_key).get_json()["data"]] == [test_id]
-    assert [v["id"] for v in client.get("/v1/verifications", headers=live_key).get_json()["data"]] == [live_id]
+    assert [
+        v["id"] for v in client.get("/v1/verifications", headers=test_key).get_json()["data"]
+    ] == [test_id]
+    assert [
+        v["id"] for v in client.get("/v1/verifications", headers=live_key).get_json()["data"]
+    ] == [live_id]
     assert client.get(f"/v1/verifications/{live_id}", headers=test_key).status_code == 404
     assert client.get(f"/v1/verifications/{test_id}", headers=live_key).status_code == 404
     assert client.get(f"/v1/verifications/{test_id}", headers=test_key).get_json()["mode"] == "test"
@@ -66,7 +70,9 @@ def test_filters_by_reference_and_status(app, client, auth):
     wanted = seed_verification(app, auth, reference="user-9", status="in_review")
     seed_verification(app, auth, reference="user-9", status="verified")
     seed_verification(app, auth, reference="user-8", status="in_review")
-    page = client.get("/v1/verifications?reference=user-9&status=in_review", headers=auth).get_json()
+    page = client.get(
+        "/v1/verifications?reference=user-9&status=in_review", headers=auth
+    ).get_json()
     assert [v["id"] for v in page["data"]] == [wanted]
 
 
@@ -74,8 +80,22 @@ def test_verification_object_shape(app, client, auth):
     verification_id = seed_verification(app, auth)
     body = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
     assert body["object"] == "verification" and body["id"] == verification_id
-    for field in ("type", "mode", "reference", "status", "requirements", "checks", "last_error",
-                  "options", "attempt", "parent_id", "redacted", "created_at", "updated_at", "decided_at"):
+    for field in (
+        "type",
+        "mode",
+        "reference",
+        "status",
+        "requirements",
+        "checks",
+        "last_error",
+        "options",
+        "attempt",
+        "parent_id",
+        "redacted",
+        "created_at",
+        "updated_at",
+        "decided_at",
+    ):
         assert field in body
     assert body["individual"] == {"name": "张*"} and body["organization"] is None
     assert body["created_at"].endswith("+00:00")

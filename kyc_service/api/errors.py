@@ -75,8 +75,13 @@ def _validation_error(exc: HTTPException) -> Response:
 def handle_kyc_error(exc: KycError) -> Response:
     """Answer a deliberate error as it says."""
     return error_response(
-        exc.status, exc.type, exc.code, exc.message,
-        field=exc.field, extra=exc.extra, headers=exc.headers,
+        exc.status,
+        exc.type,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        extra=exc.extra,
+        headers=exc.headers,
     )
 
 
@@ -97,7 +102,9 @@ def handle_database_error(exc: DBAPIError) -> Response:
     """Answer 503 when the database cannot be reached, 500 otherwise."""
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return error_response(503, "unavailable", "database_unavailable", "the database is unavailable")
+        return error_response(
+            503, "unavailable", "database_unavailable", "the database is unavailable"
+        )
     return handle_unexpected(exc)
 
 

@@ -17,7 +17,9 @@ from schemas.verifications import (
 )
 
 blueprint = Blueprint(
-    "verifications", __name__, url_prefix="/v1/verifications",
+    "verifications",
+    __name__,
+    url_prefix="/v1/verifications",
     description="Verifications of individuals and organizations.",
 )
 
@@ -30,9 +32,7 @@ blueprint = Blueprint(
 @requires(Scope.VERIFICATIONS_READ)
 def list_verifications(args: dict[str, Any]) -> dict[str, Any]:
     """List verifications, newest first; filter by ``reference`` and ``status``."""
-    page = verifications.list_verifications(
-        services().unit_of_work(), current_principal(), **args
-    )
+    page = verifications.list_verifications(services().unit_of_work(), current_principal(), **args)
     return {"data": page.data, "has_more": page.has_more}
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-PREFIXES = frozenset(
-    {"ver", "doc", "pv", "evt", "we", "req", "ten", "key", "aud", "sub"}
-)
+PREFIXES = frozenset({"ver", "doc", "pv", "evt", "we", "req", "ten", "key", "aud", "sub"})
 
 
 def new_id(prefix: str) -> str:

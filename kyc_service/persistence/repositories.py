@@ -87,9 +87,7 @@ class IdempotencyRepository:
 
     def delete_expired(self, now: datetime) -> int:
         """Delete records past their expiry; return how many."""
-        result = self.session.execute(
-            delete(IdempotencyRow).where(IdempotencyRow.expires_at < now)
-        )
+        result = self.session.execute(delete(IdempotencyRow).where(IdempotencyRow.expires_at < now))
         return result.rowcount or 0
 
 

@@ -50,9 +50,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 def validate_key(key: str) -> None:
     """Refuse an empty or over-long key."""
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise InvalidRequest(
-            "Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key"
-        )
+        raise InvalidRequest("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
 
 
 def claim(

@@ -19,7 +19,9 @@ class Page:
     has_more: bool
 
 
-def get_verification(uow: UnitOfWork, principal: Principal, verification_id: str) -> VerificationRow:
+def get_verification(
+    uow: UnitOfWork, principal: Principal, verification_id: str
+) -> VerificationRow:
     """Return the caller's verification; a foreign or unknown id is 404 alike."""
     with uow:
         row = uow.verifications.get(principal.tenant_id, principal.mode.value, verification_id)
@@ -38,16 +40,25 @@ def list_verifications(
     status: str | None = None,
 ) -> Page:
     """Return the caller's verifications, newest first, after ``starting_after``."""
-    filters = {name: value for name, value in (("reference", reference), ("status", status)) if value}
+    filters = {
+        name: value for name, value in (("reference", reference), ("status", status)) if value
+    }
     with uow:
         after_seq = None
         if starting_after:
-            cursor = uow.verifications.get(principal.tenant_id, principal.mode.value, starting_after)
+            cursor = uow.verifications.get(
+                principal.tenant_id, principal.mode.value, starting_after
+            )
             if cursor is None:
-                raise ResourceMissing("starting_after names no such verification", field="starting_after")
+                raise ResourceMissing(
+                    "starting_after names no such verification", field="starting_after"
+                )
             after_seq = cursor.seq
         rows = uow.verifications.page(
-            principal.tenant_id, principal.mode.value,
-            limit=limit + 1, after_seq=after_seq, filters=filters,
+            principal.tenant_id,
+            principal.mode.value,
+            limit=limit + 1,
+            after_seq=after_seq,
+            filters=filters,
         )
     return Page(data=rows[:limit], has_more=len(rows) > limit)
