@@ -42,7 +42,9 @@ def store_response(response: Response) -> Response:
         idempotency.release(services().unit_of_work(), held)
         return response
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-    stored = idempotency.StoredResponse(response.status_code, response.get_data(), headers)
+    stored = idempotency.StoredResponse(
+        response.status_code, response.get_data(as_text=True), headers
+    )
     idempotency.complete(services().unit_of_work(), held, stored)
     return response
 

@@ -1,4 +1,9 @@
-"""The tables, declared with SQLAlchemy 2. Personal data never lives in a plain column."""
+"""The tables, declared with SQLAlchemy 2. Personal data never lives in a plain column.
+
+Binary values (hashes, salts, ciphertexts) are kept as base64url text, never as bytea or
+hex: a dump then shows no long runs of digits that could be mistaken for, or hide, a
+leaked ID, card or phone number.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -70,14 +74,14 @@ class ApiKeyRow(Base):
     mode: Mapped[str] = mapped_column(String(8))
     scopes: Mapped[str] = mapped_column(Text)
     lookup: Mapped[str] = mapped_column(String(64), unique=True)
-    salt: Mapped[bytes] = mapped_column(LargeBinary(32))
-    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    salt: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class IdempotencyRow(Base):
-    """A claimed ``Idempotency-Key`` and, once done, the response to replay."""
+    """A claimed ``Idempotency-Key`` and, once done, the (masked, JSON) response to replay."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("tenant_id", "mode", "key", name="uq_idempotency_key"),)
@@ -89,7 +93,7 @@ class IdempotencyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(12))
     response_status: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

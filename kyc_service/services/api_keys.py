@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime
 
 from kyc_service.domain.access import Mode, Principal, Scope
+from kyc_service.domain.encoding import b64encode
 from kyc_service.domain.errors import AuthenticationFailed
 from kyc_service.domain.ids import new_id
 from kyc_service.persistence.tables import ApiKeyRow, TenantRow
@@ -16,9 +17,9 @@ from kyc_service.persistence.unit_of_work import UnitOfWork
 LOOKUP_LENGTH = 12
 
 
-def _digest(salt: bytes, key: str) -> bytes:
-    """Return the salted SHA-256 of a key (keys carry 192 random bits: no slow KDF needed)."""
-    return hashlib.sha256(salt + key.encode()).digest()
+def _digest(salt: str, key: str) -> str:
+    """Return the salted SHA-256 of a key, base64url (keys carry 256 random bits: no slow KDF)."""
+    return b64encode(hashlib.sha256(salt.encode() + key.encode()).digest())
 
 
 def _split(key: str) -> tuple[Mode, str] | None:
@@ -39,7 +40,7 @@ def create_key(uow: UnitOfWork, tenant_name: str, mode: Mode, scopes: frozenset[
             tenant = TenantRow(id=new_id("ten"), name=tenant_name, created_at=now)
             uow.tenants.add(tenant)
         key = f"kyc_{mode.value}_{secrets.token_urlsafe(32)}"
-        salt = secrets.token_bytes(16)
+        salt = secrets.token_urlsafe(16)
         uow.api_keys.add(
             ApiKeyRow(
                 id=new_id("key"),
@@ -67,7 +68,9 @@ def authenticate(uow: UnitOfWork, presented: str) -> Principal:
         if (
             row is None
             or row.mode != mode.value
-            or not hmac.compare_digest(row.secret_hash, _digest(row.salt, presented))
+            or not hmac.compare_digest(
+                row.secret_hash.encode(), _digest(row.salt, presented).encode()
+            )
         ):
             raise AuthenticationFailed("the API key is not valid")
         scopes = frozenset(Scope(s) for s in row.scopes.split(",") if s)

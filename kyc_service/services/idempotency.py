@@ -34,7 +34,7 @@ class StoredResponse:
     """The first request's response, to replay."""
 
     status: int
-    body: bytes
+    body: str
     headers: dict[str, str]
 
 
@@ -109,7 +109,7 @@ def _try_claim(
             return None
         return StoredResponse(
             status=existing.response_status or 200,
-            body=existing.response_body or b"",
+            body=existing.response_body or "",
             headers=dict(existing.response_headers or {}),
         )
 
