@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from kyc_service.config import adapter_settings
+from kyc_service.config import DEFAULTS, adapter_settings
 from kyc_service.domain.access import Mode
 from kyc_service.observability.metrics import HttpMetrics
 from kyc_service.persistence.database import make_engine, make_session_factory
@@ -64,7 +64,8 @@ class Adapters:
         """Return the adapter name used for ``port`` in ``mode``."""
         if mode is Mode.TEST and port in SANDBOXED_PORTS:
             return SANDBOX
-        return str(self.settings.get(setting_name(port)) or SANDBOX)
+        name = setting_name(port)
+        return str(self.settings.get(name) or DEFAULTS[name])
 
     def get(self, port: str, mode: Mode) -> Any:
         """Return the adapter of ``port`` for ``mode``, building it once."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -17,13 +19,30 @@ class MaskingFilter(logging.Filter):
     """Rewrite every record's message (and string extras) through ``mask_text``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Mask the fully formatted message; drop the arguments it was made from."""
-        record.msg = mask_text(record.getMessage())
+        """Mask the fully formatted message and every extra; drop the arguments."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = f"{record.msg} (log arguments did not fit the message)"
+        record.msg = mask_text(message)
         record.args = None
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
         for name, value in list(vars(record).items()):
-            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, name, mask_text(value))
+            if name not in _STANDARD_ATTRIBUTES:
+                setattr(record, name, _mask_value(value))
         return True
+
+
+def _mask_value(value: Any) -> Any:
+    """Mask a log extra: strings and long integers as text, containers as JSON text."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 1_000_000 else mask_text(str(value))
+    if isinstance(value, str):
+        return mask_text(value)
+    return mask_text(json.dumps(value, ensure_ascii=False, default=str))
 
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -51,7 +70,11 @@ def _current_request_id() -> str | None:
 
 
 class MaskingJsonFormatter(JsonFormatter):
-    """A JSON formatter whose exception text is masked too."""
+    """A JSON formatter with ISO 8601 UTC times, whose exception text is masked too."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
         """Mask the traceback text (it may quote values)."""
