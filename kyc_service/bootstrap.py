@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -16,6 +17,7 @@ from kyc_service.observability.metrics import HttpMetrics
 from kyc_service.persistence.database import make_engine, make_session_factory
 from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.ports import PORT_GROUPS, Adapter
+from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 
 SANDBOX = "sandbox"
 SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "sms")
@@ -72,8 +74,15 @@ class Adapters:
         key = (port, mode)
         if key not in self._built:
             adapter_class = load_adapter_class(port, self.name_for(port, mode))
-            self._built[key] = adapter_class.from_settings(adapter_settings(self.settings, port))
+            self._built[key] = adapter_class.from_settings(self.settings_for(port))
         return self._built[key]
+
+    def settings_for(self, port: str) -> dict[str, Any]:
+        """Return a port adapter's own settings; the KEK adapter also gets ``KEK`` and ``ENV``."""
+        own = adapter_settings(self.settings, port)
+        if port == "kek":
+            own.update(key=self.settings.get("KEK"), env=self.settings.get("ENV"))
+        return own
 
     def check(self) -> None:
         """Fail now, naming the setting, if any configured adapter is unknown or not allowed."""
@@ -93,6 +102,11 @@ class Adapters:
         self._built.clear()
 
 
+def system_clock() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
 @dataclass
 class Services:
     """Everything a process needs, built once from the settings."""
@@ -102,6 +116,8 @@ class Services:
     session_factory: sessionmaker[Session]
     adapters: Adapters
     metrics: HttpMetrics
+    keystore_engine: Engine
+    vault: Vault
 
     def unit_of_work(self) -> UnitOfWork:
         """Return a new unit of work on the service's database."""
@@ -111,17 +127,36 @@ class Services:
         """Close adapters and database connections."""
         self.adapters.close()
         self.engine.dispose()
+        self.keystore_engine.dispose()
+
+
+def build_vault(
+    settings: Mapping[str, Any],
+    adapters: Adapters,
+    clock: Callable[[], datetime] = system_clock,
+) -> tuple[Vault, Engine]:
+    """Build the vault on the key store of ``KEYSTORE_URL``; fails without a usable KEK."""
+    keystore_engine = make_engine(str(settings["KEYSTORE_URL"]))
+    wrapper = adapters.get("kek", Mode.LIVE)
+    retention = RetentionPolicy(
+        data_days=int(settings["RETENTION_DAYS"]),
+        document_days=int(settings["DOCUMENT_RETENTION_DAYS"]),
+    )
+    return Vault(KeyStore(keystore_engine, wrapper, clock), clock, retention), keystore_engine
 
 
 def bootstrap(settings: Mapping[str, Any]) -> Services:
-    """Build the process's services; fail now on an unknown or refused adapter."""
+    """Build the process's services; fail now on an unknown adapter or a missing KEK."""
     adapters = Adapters(settings)
     adapters.check()
     engine = make_engine(str(settings["DATABASE_URL"]), int(settings["DB_POOL_SIZE"]))
+    vault, keystore_engine = build_vault(settings, adapters)
     return Services(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         adapters=adapters,
         metrics=HttpMetrics(),
+        keystore_engine=keystore_engine,
+        vault=vault,
     )

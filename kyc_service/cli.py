@@ -100,15 +100,95 @@ def dev_setup() -> None:
 
 
 def _migrate() -> None:
-    """Migrate the configured database to head."""
+    """Migrate the configured database and key store to head."""
     from kyc_service.persistence.database import make_engine
     from kyc_service.persistence.migrate import upgrade
 
-    engine = make_engine(str(load_settings()["DATABASE_URL"]))
+    settings = load_settings()
+    for setting, keystore in (("DATABASE_URL", False), ("KEYSTORE_URL", True)):
+        engine = make_engine(str(settings[setting]))
+        try:
+            upgrade(engine, keystore=keystore)
+        finally:
+            engine.dispose()
+
+
+def _services():  # noqa: ANN202 - the composition root's Services
+    """Build the service's components from the settings, or fail with a clear message."""
+    from kyc_service.bootstrap import AdapterConfigurationError, bootstrap
+
     try:
-        upgrade(engine)
+        return bootstrap(load_settings())
+    except (AdapterConfigurationError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def kek() -> None:
+    """Key-encryption keys."""
+
+
+@kek.command("rotate")
+@click.option("--retire-old", is_flag=True, help="Remove the old KEKs once nothing uses them.")
+def kek_rotate(retire_old: bool) -> None:
+    """Add a new primary KEK and re-wrap every data key under it (no field is decrypted)."""
+    from kyc_service.services.housekeeping import rotate_kek
+
+    services = _services()
+    try:
+        report = rotate_kek(services.vault, retire_old=retire_old)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
-        engine.dispose()
+        services.close()
+    retired = ", ".join(report.retired) or "none"
+    click.echo(
+        f"new primary KEK {report.new_kek_id}; re-wrapped {report.rewrapped} data keys; "
+        f"retired: {retired}"
+    )
+
+
+@main.group()
+def retention() -> None:
+    """Retention of personal data."""
+
+
+@retention.command("sweep")
+def retention_sweep() -> None:
+    """Delete document images and personal data past retention (safe to repeat, and from cron)."""
+    from kyc_service.services.housekeeping import sweep_retention
+
+    services = _services()
+    try:
+        report = sweep_retention(services.unit_of_work(), services.vault)
+    finally:
+        services.close()
+    click.echo(
+        f"deleted {report.documents_deleted} documents; "
+        f"erased {len(report.subjects_erased)} subjects"
+    )
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; name the first broken link (exit 1) or confirm it holds."""
+    services = _services()
+    try:
+        with services.unit_of_work() as uow:
+            broken = services.vault.audit.verify(uow.session)
+    finally:
+        services.close()
+    if broken is not None:
+        click.echo(
+            f"audit chain broken at event {broken.seq} ({broken.event_id}): {broken.problem}"
+        )
+        sys.exit(1)
+    click.echo("audit chain intact")
 
 
 def _create_key(tenant: str, mode: str, scopes: str) -> str:
@@ -131,7 +211,8 @@ def _create_key(tenant: str, mode: str, scopes: str) -> str:
 
 def _write_dev_kek() -> None:
     """Make a development key-encryption key file (mode 0600) unless one is configured."""
-    if DEV_KEK_FILE.exists():
+    settings = load_settings()
+    if DEV_KEK_FILE.exists() or settings.get("KEK") or settings.get("KEK_FILE"):
         return
     document = {
         "primary": "kek-1",

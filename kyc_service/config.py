@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "DATABASE_URL": "sqlite:///var/kyc.db",
     "KEYSTORE_URL": "sqlite:///var/keys.db",
+    "KEK_ADAPTER": "local",
     "KEK_FILE": None,
     "KEK": None,
     "EXECUTOR": "inline",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +23,10 @@ from kyc_service.persistence.migrate import upgrade
 from kyc_service.services.api_keys import create_key
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_KEK = {"primary": "kek-1", "keys": {"kek-1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+os.environ.setdefault("KYC_KEK", json.dumps(TEST_KEK))
+_SESSION_VAR = tempfile.mkdtemp(prefix="kyc-tests-")
+os.environ.setdefault("KYC_KEYSTORE_URL", f"sqlite:///{_SESSION_VAR}/keys.db")
 POSTGRES_URL = os.environ.get(
     "KYC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/kyc_test"
 )
@@ -41,51 +48,79 @@ def _admin_engine():
     return create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
 
 
+def _pg_url(name: str) -> str:
+    """Return the URL of database ``name`` on the test PostgreSQL server."""
+    return make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(False)
+
+
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
-    """A migrated template database; each test clones it (skipped without PostgreSQL)."""
+def postgres_templates() -> Iterator[dict[str, str]]:
+    """Migrated template databases (data, key store); tests clone them. Needs PostgreSQL."""
     try:
         admin = _admin_engine()
         with admin.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
         missing(f"PostgreSQL is not reachable at {POSTGRES_URL}: {type(exc).__name__}")
-    name = f"kyc_template_{os.getpid()}"
+    names = {"data": f"kyc_template_{os.getpid()}", "keystore": f"kyc_ks_template_{os.getpid()}"}
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_url(POSTGRES_URL)).set(database=name)
-    engine = make_engine(url.render_as_string(hide_password=False))
-    upgrade(engine)
-    engine.dispose()
-    yield name
+        for name in names.values():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    for purpose, name in names.items():
+        engine = make_engine(_pg_url(name))
+        upgrade(engine, keystore=purpose == "keystore")
+        engine.dispose()
+    yield names
+    with admin.connect() as connection:
+        for name in names.values():
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _clone(template: str) -> Iterator[str]:
+    """Yield the URL of a fresh copy of ``template``, dropped afterwards."""
+    admin = _admin_engine()
+    name = f"kyc_t_{secrets.token_hex(6)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url(name)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture
-def postgres_url(postgres_template: str) -> Iterator[str]:
+def postgres_url(postgres_templates: dict[str, str]) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test."""
-    admin = _admin_engine()
-    name = f"kyc_t_{secrets.token_hex(6)}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    url = make_url(normalise_url(POSTGRES_URL)).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from _clone(postgres_templates["data"])
+
+
+@pytest.fixture
+def postgres_keystore_url(postgres_templates: dict[str, str]) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL key-store database for one test."""
+    yield from _clone(postgres_templates["keystore"])
+
+
+def _migrated_sqlite(path: Path, keystore: bool = False) -> str:
+    """Create and migrate a SQLite database file; return its URL."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine, keystore=keystore)
+    engine.dispose()
+    return url
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh, migrated SQLite database file for one test."""
-    url = f"sqlite:///{tmp_path / 'kyc.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+    return _migrated_sqlite(tmp_path / "kyc.db")
+
+
+@pytest.fixture
+def sqlite_keystore_url(tmp_path: Path) -> str:
+    """A fresh, migrated SQLite key store for one test."""
+    return _migrated_sqlite(tmp_path / "keys.db", keystore=True)
 
 
 @pytest.fixture(params=["sqlite", "postgres"], ids=["sqlite", "postgresql"])
@@ -95,11 +130,18 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict:
+def keystore_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """The key store: on the same kind of server as the data, in a database of its own."""
+    kind = "postgres" if database_url.startswith("postgresql") else "sqlite"
+    return request.getfixturevalue(f"{kind}_keystore_url")
+
+
+@pytest.fixture
+def app_config(database_url: str, keystore_url: str) -> dict:
     """Settings for a test app; tests may change them before ``app`` is built."""
     return {
         "DATABASE_URL": database_url,
-        "KEYSTORE_URL": f"sqlite:///{tmp_path / 'keys.db'}",
+        "KEYSTORE_URL": keystore_url,
         "RATE_LIMIT": "10000 per second",
         "TESTING": True,
     }

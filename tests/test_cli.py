@@ -34,9 +34,11 @@ def db_url(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'data' / 'kyc.db'}"
 
 
-def run(db_url: str, *args: str) -> Result:
-    """Run ``kyc-service ARGS`` on the given database."""
-    return CliRunner().invoke(main, list(args), env={"KYC_DATABASE_URL": db_url})
+def run(db_url: str, *args: str, env: dict | None = None) -> Result:
+    """Run ``kyc-service ARGS`` on the given database (and a key store beside it)."""
+    keystore = db_url.replace("kyc.db", "keys.db")
+    environment = {"KYC_DATABASE_URL": db_url, "KYC_KEYSTORE_URL": keystore, **(env or {})}
+    return CliRunner().invoke(main, list(args), env=environment)
 
 
 def create(db_url: str, tenant: str, mode: str, scopes: str) -> Result:
@@ -116,7 +118,8 @@ def test_an_unknown_scope_is_a_usage_error_listing_the_known_ones(db_url):
 
 def test_dev_setup_makes_var_with_secret_files_and_keeps_the_key_on_a_second_run(workdir, app_on):
     url = "sqlite:///var/kyc.db"
-    first = run(url, "dev-setup")
+    development = {"KYC_KEK": None, "KYC_KEK_FILE": None}
+    first = run(url, "dev-setup", env=development)
     assert first.exit_code == 0, first.output
     kek_file, key_file = workdir / "var" / "kek.json", workdir / "var" / "dev-api-key"
     for path in (kek_file, key_file):
@@ -127,11 +130,12 @@ def test_dev_setup_makes_var_with_secret_files_and_keeps_the_key_on_a_second_run
     assert key.startswith("kyc_test_")
     assert first.stdout.splitlines()[-1] == key
 
-    second = run(url, "dev-setup")
+    second = run(url, "dev-setup", env=development)
     assert second.exit_code == 0, second.output
     assert key_file.read_text().strip() == key
     assert json.loads(kek_file.read_text()) == kek
     assert key not in second.output
 
+    assert (workdir / "var" / "keys.db").exists()
     principal = authenticate(app_on(url).extensions["kyc"].unit_of_work(), key)
     assert principal.scopes == set(ALL_SCOPES)

@@ -1,4 +1,4 @@
-"""Alembic migrations run from code, without an ``alembic.ini``."""
+"""Alembic migrations run from code, without an ``alembic.ini``: the data and the key store."""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+HERE = Path(__file__).parent
+DATA_MIGRATIONS = HERE / "migrations"
+KEYSTORE_MIGRATIONS = HERE / "keystore_migrations"
 
 
-def alembic_config(engine: Engine) -> Config:
-    """Return an Alembic configuration bound to ``engine``."""
+def alembic_config(engine: Engine, keystore: bool = False) -> Config:
+    """Return an Alembic configuration bound to ``engine`` (the key store's with ``keystore``)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    location = KEYSTORE_MIGRATIONS if keystore else DATA_MIGRATIONS
+    config.set_main_option("script_location", str(location))
     config.attributes["engine"] = engine
+    config.attributes["keystore"] = keystore
+    config.attributes["version_table"] = "keystore_version" if keystore else "alembic_version"
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", keystore: bool = False) -> None:
     """Migrate the database behind ``engine`` to ``revision``."""
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, keystore), revision)
 
 
-def revision(engine: Engine, message: str) -> None:
+def revision(engine: Engine, message: str, keystore: bool = False) -> None:
     """Write a new migration that brings the schema up to the tables (developer tool)."""
-    command.revision(alembic_config(engine), message=message, autogenerate=True)
+    command.revision(alembic_config(engine, keystore), message=message, autogenerate=True)

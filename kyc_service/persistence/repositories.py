@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,6 +110,19 @@ class VerificationRepository:
                 VerificationRow.mode == mode,
             )
         )
+
+    def redact_subject(self, tenant_id: str, mode: str, reference: str, now: datetime) -> int:
+        """Turn a subject's verifications into redacted shells (status and checks kept)."""
+        result = self.session.execute(
+            update(VerificationRow)
+            .where(
+                VerificationRow.tenant_id == tenant_id,
+                VerificationRow.mode == mode,
+                VerificationRow.reference == reference,
+            )
+            .values(masked={}, redacted=True, updated_at=now)
+        )
+        return result.rowcount or 0
 
     def page(
         self,

@@ -126,3 +126,84 @@ class VerificationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SubjectRow(Base):
+    """A data subject: a tenant's ``reference`` in one mode; its data key is in the key store."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("tenant_id", "mode", "reference", name="uq_subject"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    mode: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(255))
+    key_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    retain_until: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    withdrawn_purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class VaultFieldRow(Base):
+    """One sealed personal field (AES-256-GCM under the subject's data key, base64url)."""
+
+    __tablename__ = "vault_fields"
+    __table_args__ = (
+        UniqueConstraint("subject_id", "verification_id", "name", name="uq_vault_field"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    verification_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    blind_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class VaultDocumentRow(Base):
+    """One sealed document image, re-encoded before sealing."""
+
+    __tablename__ = "vault_documents"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    verification_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    media_type: Mapped[str] = mapped_column(String(40))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delete_after: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+
+class AuditEventRow(Base):
+    """An append-only audit event; ``hash`` covers its fields and the previous event's hash."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    mode: Mapped[str | None] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(255), index=True)
+    verification_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainRow(Base):
+    """The head of the audit chain (one row): appenders lock it to take turns."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigIntId, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -98,6 +98,34 @@ class TaskRunner(Adapter):
         """Run or enqueue ``task``; return True when it already ran to completion."""
 
 
+class KeyWrapper(Adapter):
+    """Wraps data keys under key-encryption keys (KEKs) that never leave it."""
+
+    @abstractmethod
+    def primary_id(self) -> str:
+        """Return the id of the KEK that wraps new data keys."""
+
+    @abstractmethod
+    def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
+        """Wrap ``data_key`` under the primary KEK, bound to ``context``: (kek id, wrapped)."""
+
+    @abstractmethod
+    def unwrap(self, kek_id: str, wrapped: bytes, context: bytes) -> bytes:
+        """Unwrap a data key wrapped under ``kek_id`` with the same ``context``."""
+
+    @abstractmethod
+    def key_ids(self) -> list[str]:
+        """Return the ids of every KEK this wrapper can unwrap with."""
+
+    @abstractmethod
+    def rotate(self) -> str:
+        """Add a new KEK and make it primary; return its id."""
+
+    @abstractmethod
+    def retire(self, kek_id: str) -> None:
+        """Remove a KEK that no longer wraps any data key."""
+
+
 class Clock(ABC):
     """The time, so tests can freeze it."""
 
@@ -115,5 +143,6 @@ PORT_GROUPS: dict[str, tuple[str, type[Adapter]]] = {
     "face": ("kyc.face_matchers", FaceMatcher),
     "ocr": ("kyc.document_readers", DocumentReader),
     "executor": ("kyc.task_runners", TaskRunner),
+    "kek": ("kyc.key_wrappers", KeyWrapper),
 }
 """Each port's short name (as in ``KYC_<NAME>_ADAPTER``), entry-point group and class."""

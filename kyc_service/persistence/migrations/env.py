@@ -1,18 +1,5 @@
-"""Alembic environment: migrates the database named by the service's settings."""
+"""Alembic environment: see ``kyc_service.persistence.alembic_env``."""
 
-from alembic import context
-from sqlalchemy import Engine
+from kyc_service.persistence.alembic_env import run_migrations
 
-from kyc_service.persistence.tables import Base
-
-engine: Engine = context.config.attributes["engine"]
-
-with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+run_migrations()

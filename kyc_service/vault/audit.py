@@ -1,0 +1,123 @@
+"""The audit log: append-only events, each carrying the hash of the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kyc_service.domain.encoding import b64encode
+from kyc_service.domain.ids import new_id
+from kyc_service.observability.masking import mask_text
+from kyc_service.persistence.tables import AuditChainRow, AuditEventRow
+
+GENESIS = "genesis"
+CHAIN_ID = 1
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first event whose hash or link does not hold."""
+
+    seq: int
+    event_id: str
+    problem: str
+
+
+def event_hash(event: AuditEventRow) -> str:
+    """Return the hash of an event's content and its link to the previous event."""
+    content = {
+        "id": event.id,
+        "tenant_id": event.tenant_id,
+        "mode": event.mode,
+        "actor": event.actor,
+        "action": event.action,
+        "reference": event.reference,
+        "verification_id": event.verification_id,
+        "reason": event.reason,
+        "details": event.details,
+        "created_at": event.created_at.isoformat(),
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return b64encode(hashlib.sha256(canonical.encode()).digest())
+
+
+class AuditLog:
+    """Appends events in one chain and checks the chain."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def append(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        action: str,
+        tenant_id: str | None = None,
+        mode: str | None = None,
+        reference: str | None = None,
+        verification_id: str | None = None,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEventRow:
+        """Add an event to the caller's transaction; appenders take turns on the chain head."""
+        session.execute(
+            update(AuditChainRow)
+            .where(AuditChainRow.id == CHAIN_ID)
+            .values(last_seq=AuditChainRow.last_seq + 1)
+        )
+        head = session.scalars(
+            select(AuditChainRow)
+            .where(AuditChainRow.id == CHAIN_ID)
+            .execution_options(populate_existing=True)
+        ).one()
+        masked = json.loads(mask_text(json.dumps(dict(details or {}), ensure_ascii=False)))
+        event = AuditEventRow(
+            id=new_id("aud"),
+            tenant_id=tenant_id,
+            mode=mode,
+            actor=actor,
+            action=action,
+            reference=reference,
+            verification_id=verification_id,
+            reason=mask_text(reason) if reason else None,
+            details=masked,
+            created_at=self.clock(),
+            prev_hash=head.last_hash,
+        )
+        event.hash = event_hash(event)
+        head.last_hash = event.hash
+        session.add(event)
+        session.flush()
+        return event
+
+    def verify(self, session: Session, batch: int = 1000) -> ChainBreak | None:
+        """Walk the chain from the start; return the first broken link, or None."""
+        previous, after = GENESIS, 0
+        while True:
+            events = session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.seq > after)
+                .order_by(AuditEventRow.seq)
+                .limit(batch)
+            ).all()
+            if not events:
+                break
+            for event in events:
+                if event.prev_hash != previous:
+                    return ChainBreak(event.seq, event.id, "does not link to the event before it")
+                if event_hash(event) != event.hash:
+                    return ChainBreak(event.seq, event.id, "its content does not match its hash")
+                previous, after = event.hash, event.seq
+        head = session.get(AuditChainRow, CHAIN_ID)
+        if head is not None and head.last_hash != previous:
+            return ChainBreak(after, "", "the chain's last event is missing")
+        return None

@@ -1,0 +1,29 @@
+"""Blind indexes: keyed HMAC-SHA256 of normalised identifiers, for lookups without plaintext."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from stdnum.cn import ric, uscc
+
+from kyc_service.domain.encoding import b64encode
+
+INDEXED_KINDS = ("id_number", "uscc", "bank_card")
+
+
+def normalise(kind: str, value: str) -> str:
+    """Return the canonical form of an identifier of ``kind`` (upper case, no separators)."""
+    if kind == "id_number":
+        return ric.compact(value)
+    if kind == "uscc":
+        return uscc.compact(value)
+    if kind == "bank_card":
+        return "".join(ch for ch in value if ch.isdigit())
+    raise ValueError(f"no blind index for {kind!r}")
+
+
+def blind_index(key: bytes, tenant_id: str, kind: str, value: str) -> str:
+    """Return the tenant-scoped blind index of ``value`` (base64url of HMAC-SHA256)."""
+    message = "\x1f".join((tenant_id, kind, normalise(kind, value))).encode()
+    return b64encode(hmac.new(key, message, hashlib.sha256).digest())
