@@ -126,6 +126,10 @@ class VerificationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    retry_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    consent: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class SubjectRow(Base):
@@ -175,6 +179,7 @@ class VaultDocumentRow(Base):
     media_type: Mapped[str] = mapped_column(String(40))
     ciphertext: Mapped[str] = mapped_column(Text)
     purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delete_after: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
@@ -207,3 +212,74 @@ class AuditChainRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigIntId, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class EventRow(Base):
+    """An event: a verification's status change, with its masked object, kept for polling."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_scope", "tenant_id", "mode", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    mode: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(64))
+    verification_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookEndpointRow(Base):
+    """A tenant's webhook endpoint; its signing secret is kept wrapped by the KEK."""
+
+    __tablename__ = "webhook_endpoints"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret_kek_id: Mapped[str] = mapped_column(String(64))
+    secret_wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebhookDeliveryRow(Base):
+    """One event to deliver to one endpoint, retried with exponential backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "endpoint_id", name="uq_delivery"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PhoneVerificationRow(Base):
+    """A signup phone check: the phone only as a blind index and a masked copy; the code hashed."""
+
+    __tablename__ = "phone_verifications"
+    __table_args__ = (Index("ix_phone_sends", "tenant_id", "mode", "phone_index", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    mode: Mapped[str] = mapped_column(String(8))
+    phone_index: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
