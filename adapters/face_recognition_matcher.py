@@ -25,7 +25,9 @@ def face_library() -> Any:
     with _load_lock:
         if _library is None:
             import face_recognition
+            from PIL import ImageFile
 
+            ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turns it on process-wide
             _library = face_recognition
     return _library
 

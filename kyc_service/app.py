@@ -13,7 +13,14 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Api
 
 from kyc_service import __version__
-from kyc_service.api import errors, idempotency, service_endpoints, verifications
+from kyc_service.api import (
+    errors,
+    idempotency,
+    phone_verifications,
+    service_endpoints,
+    verifications,
+    webhooks,
+)
 from kyc_service.api.context import assign_request_id, authenticate_request, services
 from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
@@ -63,6 +70,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_hooks(app)
     api = KycApi(app)
     api.register_blueprint(verifications.blueprint)
+    api.register_blueprint(phone_verifications.blueprint)
+    api.register_blueprint(webhooks.blueprint)
+    api.register_blueprint(webhooks.events_blueprint)
     app.register_blueprint(service_endpoints.blueprint)
     errors.register_error_handlers(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,8 @@ from kyc_service.domain.access import Mode
 from kyc_service.observability.metrics import HttpMetrics
 from kyc_service.persistence.database import make_engine, make_session_factory
 from kyc_service.persistence.unit_of_work import UnitOfWork
-from kyc_service.ports import PORT_GROUPS, Adapter
+from kyc_service.ports import PORT_GROUPS, Adapter, TaskRunner
+from kyc_service.services.pipeline import run_checks
 from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 
 SANDBOX = "sandbox"
@@ -119,6 +121,11 @@ class Services:
     keystore_engine: Engine
     vault: Vault
 
+    @property
+    def runner(self) -> TaskRunner:
+        """Return the task runner (``KYC_EXECUTOR``), with the service's tasks registered."""
+        return self.adapters.get("executor", Mode.LIVE)
+
     def unit_of_work(self) -> UnitOfWork:
         """Return a new unit of work on the service's database."""
         return UnitOfWork(self.session_factory)
@@ -151,7 +158,7 @@ def bootstrap(settings: Mapping[str, Any]) -> Services:
     adapters.check()
     engine = make_engine(str(settings["DATABASE_URL"]), int(settings["DB_POOL_SIZE"]))
     vault, keystore_engine = build_vault(settings, adapters)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
@@ -160,3 +167,5 @@ def bootstrap(settings: Mapping[str, Any]) -> Services:
         keystore_engine=keystore_engine,
         vault=vault,
     )
+    services.runner.register("run_checks", functools.partial(run_checks, services))
+    return services

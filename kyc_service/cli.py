@@ -170,6 +170,30 @@ def retention_sweep() -> None:
 
 
 @main.group()
+def webhooks() -> None:
+    """Webhook deliveries."""
+
+
+@webhooks.command("deliver")
+@click.option("--batch", type=click.IntRange(1, 10000), default=100, show_default=True)
+def webhooks_deliver(batch: int) -> None:
+    """Send the due webhook deliveries once (safe to run from cron and from several hosts)."""
+    from kyc_service.services.webhooks import deliver_due
+
+    services = _services()
+    try:
+        report = deliver_due(
+            services.unit_of_work(),
+            services.vault.keystore.wrapper,
+            services.vault.clock,
+            batch=batch,
+        )
+    finally:
+        services.close()
+    click.echo(f"delivered {report.succeeded}; retrying {report.retrying}; failed {report.failed}")
+
+
+@main.group()
 def audit() -> None:
     """The audit log."""
 

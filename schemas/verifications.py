@@ -1,11 +1,98 @@
-"""Schemas of the verification object and its list."""
+"""Schemas of verifications: the create body, the document upload, the object and its list.
+
+The schemas check shape and types (422 ``validation_failed``); the service layer then
+checks each identifier with its library and answers its own code (``id_number_invalid`` …).
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import RAISE, Schema, fields, validate
 
 from kyc_service.domain.verification import Status, SubjectType
 from schemas.common import ListArgsSchema, ListSchema
+
+TEXT = validate.Length(min=1, max=200)
+
+
+class StrictSchema(Schema):
+    """Refuses unknown fields."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ConsentSchema(StrictSchema):
+    """The subject's separate consent, with the purposes it covers."""
+
+    granted = fields.Boolean(required=True)
+    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    purposes = fields.List(fields.String(validate=TEXT), required=True)
+
+
+class BankCardInputSchema(StrictSchema):
+    """A UnionPay card and the phone number reserved at the bank."""
+
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    reserved_phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class IndividualInputSchema(StrictSchema):
+    """A person's data, as submitted (returned masked only)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = fields.String(validate=validate.Length(min=1, max=20))
+    bank_card = fields.Nested(BankCardInputSchema)
+
+
+class OptionsSchema(StrictSchema):
+    """Options of a verification."""
+
+    face_match = fields.Boolean(load_default=False)
+
+
+class CreateVerificationSchema(StrictSchema):
+    """``POST /v1/verifications``."""
+
+    type = fields.String(required=True, validate=validate.OneOf([t.value for t in SubjectType]))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    consent = fields.Nested(ConsentSchema)
+    individual = fields.Nested(IndividualInputSchema)
+    organization = fields.Dict()
+    options = fields.Nested(OptionsSchema, load_default=dict)
+
+
+class DocumentFormSchema(Schema):
+    """The ``kind`` field of a document upload."""
+
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class DocumentFileSchema(Schema):
+    """The ``file`` field of a document upload (JPEG, PNG or WebP)."""
+
+    file = Upload(required=True)
+
+
+class DocumentQualitySchema(Schema):
+    """What the service measured of an accepted image."""
+
+    width = fields.Integer()
+    height = fields.Integer()
+    sharpness = fields.Float()
+    glare = fields.Float()
+    faces = fields.Integer(allow_none=True)
+
+
+class DocumentSchema(Schema):
+    """An accepted document (the image itself is never returned)."""
+
+    id = fields.String()
+    object = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    quality = fields.Nested(DocumentQualitySchema)
 
 
 class CheckSchema(Schema):
@@ -18,7 +105,7 @@ class CheckSchema(Schema):
 
 
 class LastErrorSchema(Schema):
-    """The error that holds the verification up, if any."""
+    """The error that holds the verification up or explains its decision."""
 
     code = fields.String(required=True)
     message = fields.String()
@@ -28,33 +115,23 @@ class VerificationSchema(Schema):
     """A verification, with personal data masked (see API.md § Verifications)."""
 
     id = fields.String(required=True)
-    object = fields.Constant("verification")
-    type = fields.String(required=True, validate=validate.OneOf([t.value for t in SubjectType]))
+    object = fields.String(dump_default="verification")
+    type = fields.String(required=True)
     mode = fields.String(required=True)
     reference = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf([s.value for s in Status]))
+    status = fields.String(required=True, metadata={"enum": [s.value for s in Status]})
     requirements = fields.List(fields.String())
     checks = fields.List(fields.Nested(CheckSchema))
     last_error = fields.Nested(LastErrorSchema, allow_none=True)
-    individual = fields.Method("_individual", allow_none=True)
-    organization = fields.Method("_organization", allow_none=True)
+    individual = fields.Dict(allow_none=True)
+    organization = fields.Dict(allow_none=True)
     options = fields.Dict()
     attempt = fields.Integer()
     parent_id = fields.String(allow_none=True)
     redacted = fields.Boolean()
-    created_at = fields.DateTime(format="iso")
-    updated_at = fields.DateTime(format="iso")
-    decided_at = fields.DateTime(format="iso", allow_none=True)
-
-    def _individual(self, row: object) -> dict | None:
-        """The masked individual, for an individual verification."""
-        return getattr(row, "masked", None) if getattr(row, "type", None) == "individual" else None
-
-    def _organization(self, row: object) -> dict | None:
-        """The masked organization, for an organization verification."""
-        if getattr(row, "type", None) != "organization":
-            return None
-        return getattr(row, "masked", None)
+    created_at = fields.String(metadata={"format": "date-time"})
+    updated_at = fields.String(metadata={"format": "date-time"})
+    decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class VerificationListArgsSchema(ListArgsSchema):

@@ -8,7 +8,6 @@ of the 1[3-9] form, and names drawn from a short list. All come from a seeded ge
 from __future__ import annotations
 
 import base64
-import json
 import random
 import re
 import secrets
@@ -30,7 +29,7 @@ from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.ports import KeyWrapper
 from kyc_service.vault import KeyStore, RetentionPolicy, SubjectRef, Vault
 
-AREA_CODES = ("110105", "110108", "310115", "440305", "330106", "510107", "420106", "320102")
+AREA_CODES = ("110101", "110105", "110106", "110108", "120101", "120104", "310104", "310110")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN_NAMES = (
     "伟",
@@ -146,11 +145,6 @@ def leaked_windows(text: str, windows: set[str], width: int = WINDOW) -> list[st
             start = max(0, match.start() - 40)
             leaks.append(text[start : match.end() + 40])
     return leaks
-
-
-def json_escaped(text: str) -> str:
-    """How ``text`` looks inside JSON written with ``ensure_ascii`` (Chinese as \\uXXXX)."""
-    return json.dumps(text)[1:-1]
 
 
 class FrozenClock:

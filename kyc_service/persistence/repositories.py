@@ -111,6 +111,35 @@ class VerificationRepository:
             )
         )
 
+    def by_id(self, verification_id: str, *, for_update: bool = False) -> VerificationRow | None:
+        """Return a verification by id alone (for workers; never for a tenant's request)."""
+        query = select(VerificationRow).where(VerificationRow.id == verification_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
+        """Return (id, next attempt) of processing verifications whose next attempt is due."""
+        rows = self.session.execute(
+            select(VerificationRow.id, VerificationRow.next_attempt_at)
+            .where(
+                VerificationRow.status == "processing",
+                VerificationRow.next_attempt_at <= now,
+            )
+            .order_by(VerificationRow.next_attempt_at)
+            .limit(limit)
+        ).all()
+        return [(row[0], row[1]) for row in rows]
+
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did."""
+        result = self.session.execute(
+            update(VerificationRow)
+            .where(VerificationRow.id == verification_id, VerificationRow.next_attempt_at == seen)
+            .values(next_attempt_at=lease_until)
+        )
+        return (result.rowcount or 0) == 1
+
     def redact_subject(self, tenant_id: str, mode: str, reference: str, now: datetime) -> int:
         """Turn a subject's verifications into redacted shells (status and checks kept)."""
         result = self.session.execute(

@@ -9,7 +9,7 @@ adapters live in ``adapters/`` and are chosen by configuration through entry poi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Self
 
@@ -92,6 +92,10 @@ class DocumentReader(Adapter):
 
 class TaskRunner(Adapter):
     """Runs the pipeline of a submitted verification, here or on a worker pool."""
+
+    @abstractmethod
+    def register(self, name: str, function: Callable[..., Any]) -> None:
+        """Make ``function`` runnable as task ``name``."""
 
     @abstractmethod
     def submit(self, task: str, **arguments: Any) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -42,7 +42,7 @@ def event_hash(event: AuditEventRow) -> str:
         "verification_id": event.verification_id,
         "reason": event.reason,
         "details": event.details,
-        "created_at": event.created_at.isoformat(),
+        "created_at": event.created_at.astimezone(UTC).isoformat(),
         "prev_hash": event.prev_hash,
     }
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

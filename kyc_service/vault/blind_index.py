@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from stdnum.cn import ric, uscc
 
 from kyc_service.domain.encoding import b64encode
 
 INDEXED_KINDS = ("id_number", "uscc", "bank_card")
+_SEPARATORS = re.compile(r"[\s-]")
 
 
 def normalise(kind: str, value: str) -> str:
     """Return the canonical form of an identifier of ``kind`` (upper case, no separators)."""
     if kind == "id_number":
-        return ric.compact(value)
+        return ric.compact(_SEPARATORS.sub("", value))
     if kind == "uscc":
         return uscc.compact(value)
     if kind == "bank_card":

@@ -254,6 +254,7 @@ class Vault:
         image: bytes,
         media_type: str,
         purposes: Sequence[str],
+        quality: Mapping[str, object] | None = None,
     ) -> str:
         """Seal a (re-encoded) document image; a second one of the same kind replaces the first."""
         subject, data_key = self._subject_for_writing(session, ref)
@@ -281,6 +282,21 @@ class Vault:
         )
         session.flush()
         return document_id
+
+    def document_kinds(
+        self, session: Session, ref: SubjectRef, verification_id: str
+    ) -> dict[str, str]:
+        """Return ``kind → document id`` of the documents held for a verification."""
+        subject = self._find_subject(session, ref)
+        if subject is None:
+            return {}
+        rows = session.execute(
+            select(VaultDocumentRow.kind, VaultDocumentRow.id).where(
+                VaultDocumentRow.subject_id == subject.id,
+                VaultDocumentRow.verification_id == verification_id,
+            )
+        ).all()
+        return {kind: document_id for kind, document_id in rows}
 
     def get_document(
         self,

@@ -1,0 +1,131 @@
+"""Webhook endpoints, events and deliveries: the queries behind webhooks and ``/v1/events``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
+
+
+class WebhookRepository:
+    """Endpoints and events within one tenant and mode; deliveries across all of them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: WebhookEndpointRow | WebhookDeliveryRow) -> None:
+        """Stage a new endpoint or delivery."""
+        self.session.add(row)
+
+    def endpoint(self, tenant_id: str, mode: str, endpoint_id: str) -> WebhookEndpointRow | None:
+        """Return the endpoint if it belongs to this tenant and mode."""
+        return self.session.scalar(
+            select(WebhookEndpointRow).where(
+                WebhookEndpointRow.id == endpoint_id,
+                WebhookEndpointRow.tenant_id == tenant_id,
+                WebhookEndpointRow.mode == mode,
+            )
+        )
+
+    def enabled_endpoints(
+        self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
+    ) -> Sequence[WebhookEndpointRow]:
+        """Return the tenant's enabled endpoints in this mode, newest first."""
+        query = select(WebhookEndpointRow).where(
+            WebhookEndpointRow.tenant_id == tenant_id,
+            WebhookEndpointRow.mode == mode,
+            WebhookEndpointRow.disabled_at.is_(None),
+        )
+        if after_seq is not None:
+            query = query.where(WebhookEndpointRow.seq < after_seq)
+        query = query.order_by(WebhookEndpointRow.seq.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        return self.session.scalars(query).all()
+
+    def event(self, tenant_id: str, mode: str, event_id: str) -> EventRow | None:
+        """Return the event if it belongs to this tenant and mode."""
+        return self.session.scalar(
+            select(EventRow).where(
+                EventRow.id == event_id, EventRow.tenant_id == tenant_id, EventRow.mode == mode
+            )
+        )
+
+    def events_page(
+        self,
+        tenant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        after_seq: int | None = None,
+        type_: str | None = None,
+    ) -> Sequence[EventRow]:
+        """Return up to ``limit`` events, newest first, older than ``after_seq``."""
+        query = select(EventRow).where(EventRow.tenant_id == tenant_id, EventRow.mode == mode)
+        if type_:
+            query = query.where(EventRow.type == type_)
+        if after_seq is not None:
+            query = query.where(EventRow.seq < after_seq)
+        return self.session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)).all()
+
+    def due_deliveries(self, now: datetime, limit: int) -> Sequence[tuple[int, datetime]]:
+        """Return (id, next_attempt_at) of pending deliveries due by ``now``, oldest first."""
+        rows = self.session.execute(
+            select(WebhookDeliveryRow.id, WebhookDeliveryRow.next_attempt_at)
+            .where(
+                WebhookDeliveryRow.state == "pending",
+                WebhookDeliveryRow.next_attempt_at <= now,
+            )
+            .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
+            .limit(limit)
+        ).all()
+        return [(row.id, row.next_attempt_at) for row in rows]
+
+    def claim(
+        self, delivery_id: int, seen_next_attempt_at: datetime, lease_until: datetime
+    ) -> bool:
+        """Take a delivery by moving its next attempt to ``lease_until``; False if another did.
+
+        Compare-and-set on ``next_attempt_at``: of two runners that saw the same value, the
+        database lets only one update succeed (the other waits for the row, then matches none).
+        """
+        result = self.session.execute(
+            update(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.id == delivery_id,
+                WebhookDeliveryRow.state == "pending",
+                WebhookDeliveryRow.next_attempt_at == seen_next_attempt_at,
+            )
+            .values(next_attempt_at=lease_until)
+        )
+        return result.rowcount == 1
+
+    def delivery(
+        self, delivery_id: int
+    ) -> tuple[WebhookDeliveryRow, EventRow, WebhookEndpointRow] | None:
+        """Return a delivery with its event and endpoint."""
+        row = self.session.execute(
+            select(WebhookDeliveryRow, EventRow, WebhookEndpointRow)
+            .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
+            .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
+            .where(WebhookDeliveryRow.id == delivery_id)
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def finish_attempt(self, delivery_id: int, lease_until: datetime, **values: Any) -> bool:
+        """Record an attempt's outcome, if the lease taken at ``lease_until`` still holds."""
+        result = self.session.execute(
+            update(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.id == delivery_id,
+                WebhookDeliveryRow.state == "pending",
+                WebhookDeliveryRow.next_attempt_at == lease_until,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1

@@ -1,0 +1,240 @@
+"""The check pipeline: each check a small step with a recorded result, then the decision.
+
+A run has three phases: read what the checks need (one transaction), run the steps with no
+transaction open (upstream calls are slow), then record the results (one transaction,
+only if the verification is still processing). Steps already settled are not run again,
+so a repeated run never bills an upstream twice. A local failure stops the run before any
+upstream is asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from kyc_service.domain.access import Mode
+from kyc_service.domain.errors import UpstreamUnavailable
+from kyc_service.domain.results import CheckOutcome, Match
+from kyc_service.domain.verification import (
+    SETTLED_CHECKS,
+    CheckStatus,
+    Status,
+    check,
+    decide,
+    is_final,
+)
+from kyc_service.persistence.tables import VerificationRow
+from kyc_service.services.events import change_status
+from kyc_service.vault import DataUnavailable, SubjectRef
+
+log = logging.getLogger(__name__)
+ACTOR = "system:checks"
+
+
+@dataclass
+class CheckInput:
+    """What the steps of one run may read: the sealed fields and a document loader."""
+
+    fields: dict[str, str]
+    options: dict[str, Any]
+    mode: Mode
+    documents: Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check: its name, whether it applies, and how to run it."""
+
+    name: str
+    applies: Callable[[CheckInput], bool]
+    run: Callable[[Any, CheckInput], dict]
+
+
+def _outcome(name: str, outcome: CheckOutcome) -> dict:
+    """Turn a port's result into a check record."""
+    if isinstance(outcome, Match):
+        return check(name, CheckStatus.PASSED, score=outcome.score)
+    return check(name, CheckStatus.FAILED, outcome.code, getattr(outcome, "score", None))
+
+
+def _identity(adapters: Any, given: CheckInput) -> dict:
+    """Name and ID number at the identity authority."""
+    port = adapters.get("identity", given.mode)
+    return _outcome(
+        "identity",
+        port.verify(given.fields["individual.name"], given.fields["individual.id_number"]),
+    )
+
+
+def _bank_card(adapters: Any, given: CheckInput) -> dict:
+    """Card, name, ID number and reserved phone at the bank (4 elements)."""
+    port = adapters.get("bank", given.mode)
+    outcome = port.verify(
+        given.fields["individual.bank_card.number"],
+        given.fields["individual.name"],
+        given.fields["individual.id_number"],
+        given.fields["individual.bank_card.reserved_phone"],
+    )
+    return _outcome("bank_card", outcome)
+
+
+def _portrait(adapters: Any, given: CheckInput) -> dict:
+    """The selfie against the identity authority's photo."""
+    selfie = given.documents("selfie")
+    if selfie is None:
+        return check("portrait_authority", CheckStatus.FAILED, "no_face_found")
+    port = adapters.get("portrait", given.mode)
+    outcome = port.compare(
+        given.fields["individual.name"], given.fields["individual.id_number"], selfie
+    )
+    return _outcome("portrait_authority", outcome)
+
+
+INDIVIDUAL_STEPS: tuple[Step, ...] = (
+    Step("identity", lambda given: True, _identity),
+    Step("bank_card", lambda given: "individual.bank_card.number" in given.fields, _bank_card),
+    Step("portrait_authority", lambda given: bool(given.options.get("face_match")), _portrait),
+)
+
+
+@dataclass
+class RunResult:
+    """The checks a run produced, and whether an upstream was down."""
+
+    checks: list[dict]
+    upstream_down: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def run_steps(adapters: Any, given: CheckInput, checks: list[dict]) -> RunResult:
+    """Run every applicable step not yet settled; stop at the first failure or outage."""
+    by_name = {c["name"]: c for c in checks}
+    for step in INDIVIDUAL_STEPS:
+        if not step.applies(given):
+            continue
+        previous = by_name.get(step.name)
+        if previous and previous["status"] in SETTLED_CHECKS:
+            if previous["status"] == CheckStatus.FAILED:
+                break
+            continue
+        try:
+            result = step.run(adapters, given)
+        except UpstreamUnavailable:
+            by_name[step.name] = check(step.name, CheckStatus.ERROR, "upstream_unavailable")
+            return RunResult(list(by_name.values()), upstream_down=True)
+        by_name[step.name] = result
+        if result["status"] == CheckStatus.FAILED:
+            break
+    return RunResult(list(by_name.values()))
+
+
+def run_checks(services: Any, verification_id: str) -> None:
+    """Run the pipeline of a processing verification and record its outcome."""
+    loaded = _load(services, verification_id)
+    if loaded is None:
+        return
+    given, checks = loaded
+    result = run_steps(services.adapters, given, checks)
+    _record(services, verification_id, result)
+
+
+def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] | None:
+    """Phase 1: read the sealed fields (an audited opening) and the recorded checks."""
+    vault = services.vault
+    with services.unit_of_work() as uow:
+        row = uow.verifications.by_id(verification_id)
+        if row is None or row.status != Status.PROCESSING:
+            return None
+        ref = SubjectRef(row.tenant_id, row.mode, row.reference)
+        try:
+            fields = vault.get_fields(
+                uow.session, ref, row.id, actor=ACTOR, action="verification.checks"
+            )
+        except DataUnavailable:
+            fields = {}
+        kinds = vault.document_kinds(uow.session, ref, row.id)
+        uow.commit()
+        checks = [dict(c) for c in row.checks or []]
+        options = dict(row.options or {})
+
+    def documents(kind: str) -> bytes | None:
+        if kind not in kinds:
+            return None
+        with services.unit_of_work() as inner:
+            image, _ = vault.get_document(
+                inner.session, ref, kinds[kind], actor=ACTOR, action="verification.checks"
+            )
+            inner.commit()
+        return image
+
+    return CheckInput(fields, options, Mode(row.mode), documents), checks
+
+
+def _record(services: Any, verification_id: str, result: RunResult) -> None:
+    """Phase 3: store the checks and decide, unless the verification moved meanwhile."""
+    vault = services.vault
+    settings = services.settings
+    with services.unit_of_work() as uow:
+        row = uow.verifications.by_id(verification_id, for_update=True)
+        if row is None or row.status != Status.PROCESSING:
+            return
+        now = vault.clock()
+        row.checks = result.checks
+        if result.upstream_down:
+            _schedule_retry(uow.session, row, now, settings)
+        else:
+            status, error = decide(result.checks)
+            row.last_error = error
+            row.next_attempt_at = None
+            _settle(uow.session, vault, row, status, now)
+        uow.commit()
+
+
+def _schedule_retry(session: Any, row: VerificationRow, now: datetime, settings: Any) -> None:
+    """Keep the verification processing and retry later; past the budget, send it to review."""
+    row.retry_count = (row.retry_count or 0) + 1
+    row.last_error = {
+        "code": "upstream_unavailable",
+        "message": "an upstream verifier is unavailable",
+    }
+    if row.retry_count > int(settings["UPSTREAM_RETRY_LIMIT"]):
+        row.next_attempt_at = None
+        change_status(session, row, Status.IN_REVIEW, now)
+        return
+    delay = float(settings["UPSTREAM_RETRY_SECONDS"]) * 2 ** (row.retry_count - 1)
+    row.next_attempt_at = now + timedelta(seconds=delay)
+    row.updated_at = now
+
+
+def _settle(session: Any, vault: Any, row: VerificationRow, status: Status, now: datetime) -> None:
+    """Apply the decision; a final one starts the retention clocks."""
+    if is_final(status):
+        row.decided_at = now
+        vault.record_decision(
+            session, SubjectRef(row.tenant_id, row.mode, row.reference), row.id, now
+        )
+    change_status(session, row, status, now)
+
+
+def retry_pending(services: Any, limit: int = 100) -> int:
+    """Run the checks of every processing verification whose next attempt is due.
+
+    Safe from cron and concurrently: each verification is claimed by moving its next
+    attempt forward before it runs, and only the process that moved it runs it.
+    """
+    now = services.vault.clock()
+    lease = now + timedelta(minutes=5)
+    with services.unit_of_work() as uow:
+        due = uow.verifications.due_for_retry(now, limit)
+    ran = 0
+    for verification_id, seen in due:
+        with services.unit_of_work() as uow:
+            claimed = uow.verifications.claim_attempt(verification_id, seen, lease)
+            uow.commit()
+        if claimed:
+            run_checks(services, verification_id)
+            ran += 1
+    return ran

@@ -1,0 +1,178 @@
+"""Where webhooks may go, and the one HTTP POST that takes them there (no redirects followed).
+
+A webhook URL names a host chosen by a tenant, so the service must not become a way to
+reach its own network (SSRF). Live-mode URLs must be ``https`` and every address their
+host resolves to must be public; test-mode URLs may be ``http`` and loopback or private (a
+partner's development machine), but never link-local (cloud metadata), multicast, reserved
+or unspecified. The check is made again at every send, and the connection goes to the
+address that was checked, so a DNS answer changed in between (rebinding) cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kyc_service.domain.access import Mode
+from kyc_service.domain.errors import InvalidRequest
+
+TIMEOUT_SECONDS = 10.0
+MAX_URL_LENGTH = 2048
+RESPONSE_READ_LIMIT = 4096
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class DeliveryFailed(Exception):
+    """A POST that did not reach the receiver or got no answer; the message is short and safe."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked webhook URL: where to connect (``address``) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def _refuse(message: str) -> InvalidRequest:
+    """Return the contract's ``url_invalid`` error."""
+    return InvalidRequest(message, code="url_invalid", field="url")
+
+
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+PRIVATE_LANS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+"""Networks a test-mode webhook may reach besides loopback: a partner's development LAN."""
+
+
+def _embedded_ipv4(address: IpAddress) -> IpAddress:
+    """Judge an IPv6 address that carries an IPv4 one (mapped, NAT64) as that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address in NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def address_allowed(address: IpAddress, mode: Mode) -> bool:
+    """Tell whether a webhook may be sent to ``address`` in ``mode``.
+
+    Live mode: public (global unicast) addresses only. Test mode: also loopback and private
+    LANs. Never link-local (cloud metadata), multicast, unspecified, shared or reserved.
+    """
+    address = _embedded_ipv4(address)
+    if address.is_link_local or address.is_multicast or address.is_unspecified:
+        return False
+    if address.is_global:
+        return True
+    if mode is Mode.TEST:
+        return address.is_loopback or any(address in net for net in PRIVATE_LANS)
+    return False
+
+
+def _resolve(host: str, port: int) -> list[IpAddress]:
+    """Return every address ``host`` resolves to (an IP literal is its own answer)."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise _refuse("the url's host does not resolve") from None
+    addresses = [ipaddress.ip_address(str(answer[4][0]).split("%")[0]) for answer in answers]
+    if not addresses:
+        raise _refuse("the url's host does not resolve")
+    return addresses
+
+
+def _split(url: str, mode: Mode) -> tuple[str, str, int, str]:
+    """Return (scheme, host, port, path) of an acceptable URL, or raise ``url_invalid``."""
+    if len(url) > MAX_URL_LENGTH or any(ord(ch) <= 32 or ord(ch) == 127 for ch in url):
+        raise _refuse("the url is too long or contains spaces or control characters")
+    parts = urlsplit(url)
+    allowed = ("https",) if mode is Mode.LIVE else ("https", "http")
+    if parts.scheme not in allowed:
+        raise _refuse(f"the url must use {' or '.join(allowed)} in {mode.value} mode")
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        raise _refuse("the url must not carry credentials or a fragment")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise _refuse("the url's port is invalid") from None
+    if not parts.hostname:
+        raise _refuse("the url has no host")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, parts.hostname, port, path
+
+
+def resolve_target(url: str, mode: Mode) -> Target:
+    """Check ``url`` for ``mode`` and resolve it; ``url_invalid`` if any address is refused."""
+    scheme, host, port, path = _split(url, mode)
+    addresses = _resolve(host, port)
+    if not all(address_allowed(address, mode) for address in addresses):
+        raise _refuse(f"the url's host resolves to an address not allowed in {mode.value} mode")
+    return Target(scheme, host, port, path, str(addresses[0]))
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP to a checked address, with the URL's host in the ``Host`` header."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def connect(self) -> None:
+        """Connect to the checked address, not to a fresh DNS answer."""
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address; the certificate is verified for the URL's host."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
+        self.address = target.address
+
+    def connect(self) -> None:
+        """Connect to the checked address and verify the certificate for the URL's host."""
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def post(
+    target: Target, body: bytes, headers: Mapping[str, str], timeout: float = TIMEOUT_SECONDS
+) -> int:
+    """POST ``body`` to ``target``; return the status (a redirect is not followed).
+
+    Raises ``DeliveryFailed`` (short, safe message) when no answer came.
+    """
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target, timeout)
+    try:
+        connection.request("POST", target.path, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        response.read(RESPONSE_READ_LIMIT)
+        return response.status
+    except TimeoutError:
+        raise DeliveryFailed("timed out") from None
+    except ssl.SSLError as exc:
+        raise DeliveryFailed(f"TLS error: {type(exc).__name__}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryFailed(f"connection failed: {type(exc).__name__}") from None
+    finally:
+        connection.close()

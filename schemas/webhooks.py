@@ -1,0 +1,75 @@
+"""Schemas of webhook endpoints and events (API.md § Webhooks and events)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from kyc_service.services.webhooks import ALL_EVENTS, EVENT_TYPES
+from schemas.common import ListArgsSchema, ListSchema
+
+
+class WebhookEndpointCreateSchema(Schema):
+    """``POST /v1/webhook-endpoints``: where to send which events."""
+
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    events = fields.List(
+        fields.String(),
+        required=True,
+        validate=[
+            validate.Length(min=1, max=len(EVENT_TYPES) + 1),
+            validate.ContainsOnly([*EVENT_TYPES, ALL_EVENTS]),
+        ],
+        metadata={"description": "Event types to receive, or `*` for every one."},
+    )
+
+
+class WebhookEndpointSchema(Schema):
+    """A webhook endpoint, as listed (its secret is never shown again)."""
+
+    id = fields.String(required=True)
+    object = fields.Constant("webhook_endpoint")
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
+    """A new webhook endpoint with its signing secret, shown only in this response."""
+
+    secret = fields.String(
+        required=True, metadata={"description": "The signing secret (`whsec_…`), shown once."}
+    )
+
+
+class WebhookEndpointListSchema(ListSchema):
+    """A page of webhook endpoints (without their secrets)."""
+
+    data = fields.List(fields.Nested(WebhookEndpointSchema), required=True)
+
+
+class EventDataSchema(Schema):
+    """The event's subject."""
+
+    object = fields.Dict(required=True, metadata={"description": "The masked verification."})
+
+
+class EventSchema(Schema):
+    """An event: a verification's status change, as polled and as delivered to webhooks."""
+
+    id = fields.String(required=True)
+    object = fields.Constant("event")
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    data = fields.Nested(EventDataSchema, required=True)
+
+
+class EventListArgsSchema(ListArgsSchema):
+    """Filters of ``GET /v1/events``."""
+
+    type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
+
+
+class EventListSchema(ListSchema):
+    """A page of events."""
+
+    data = fields.List(fields.Nested(EventSchema), required=True)
