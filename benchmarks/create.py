@@ -6,6 +6,7 @@ measured requests, from the same number of keep-alive client threads.
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -108,8 +109,12 @@ def bench_create(settings: BenchSettings) -> dict[str, Any]:
         if stderr:
             print(f"  {label} server stderr (tail):\n{stderr}", flush=True)
     figures: dict[str, Any] = {**service.summary("create"), **bare.summary("bare")}
-    ratio = figures["create_p50_ms"] / figures["bare_p50_ms"] if bare.latencies else float("nan")
-    figures["create_ratio"] = round(ratio, 2)
+    ratio = (
+        figures["create_p50_ms"] / figures["bare_p50_ms"]
+        if figures["create_p50_ms"] and figures["bare_p50_ms"]
+        else float("nan")
+    )
+    figures["create_ratio"] = None if math.isnan(ratio) else round(ratio, 2)
     figures["create_warmup_failures"] = service_warm.failures
     figures["bare_warmup_failures"] = bare_warm.failures
     figures["failures"] = (

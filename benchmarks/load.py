@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import math
 import statistics
 import threading
 import time
@@ -24,22 +25,27 @@ class LoadResult:
     samples: list[str] = field(default_factory=list)
 
     def percentile_ms(self, fraction: float) -> float:
-        """Return the ``fraction`` quantile of all latencies, in ms (nearest rank)."""
+        """Return the ``fraction`` quantile of the latencies in ms (nearest rank); NaN if none."""
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+        rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
         return ordered[rank] * 1000
 
     def summary(self, prefix: str) -> dict[str, Any]:
-        """Return the figures as ``<prefix>_p50_ms``, ``_p90_ms``, ``_mean_ms``, ``_rps``…."""
+        """Return ``<prefix>_p50_ms``, ``_p90_ms``, ``_p99_ms``, ``_mean_ms`` (None when no
+        request succeeded), ``_rps`` (all requests over the wall time) and ``_failures``."""
+
+        def ms(value: float) -> float | None:
+            """Round to 0.01 ms; None for NaN, which JSON cannot carry."""
+            return None if math.isnan(value) else round(value, 2)
+
+        mean = statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
         return {
-            f"{prefix}_p50_ms": round(self.percentile_ms(0.50), 2),
-            f"{prefix}_p90_ms": round(self.percentile_ms(0.90), 2),
-            f"{prefix}_p99_ms": round(self.percentile_ms(0.99), 2),
-            f"{prefix}_mean_ms": round(statistics.fmean(self.latencies) * 1000, 2)
-            if self.latencies
-            else float("nan"),
+            f"{prefix}_p50_ms": ms(self.percentile_ms(0.50)),
+            f"{prefix}_p90_ms": ms(self.percentile_ms(0.90)),
+            f"{prefix}_p99_ms": ms(self.percentile_ms(0.99)),
+            f"{prefix}_mean_ms": ms(mean),
             f"{prefix}_rps": round(self.requests / self.wall_seconds, 1),
             f"{prefix}_failures": self.failures,
         }
@@ -56,7 +62,8 @@ def run_load(
 ) -> LoadResult:
     """POST every body once, from ``concurrency`` threads, and time each request.
 
-    Each thread keeps one HTTP/1.1 connection open and takes the next body from a shared
+    Each thread keeps one HTTP/1.1 connection open (reopened when the server closes it, as
+    gunicorn's sync workers do after every response) and takes the next body from a shared
     cursor, so the server always has ``concurrency`` requests in flight. Latency is measured
     with :func:`time.perf_counter` around send and full read of the response; the wall time runs
     from the moment all threads are released to the moment the last one finishes.
@@ -94,13 +101,15 @@ def run_load(
                     connection.request("POST", path, body=body, headers=all_headers)
                     response = connection.getresponse()
                     payload = response.read()
-                except (OSError, http.client.HTTPException) as exc:
+                except Exception as exc:  # noqa: BLE001 - a failed request, counted as such
                     record(type(exc).__name__, None, str(exc))
                     connection.close()
                     connection = http.client.HTTPConnection(host, port, timeout=60)
                     continue
                 elapsed = time.perf_counter() - began
-                detail = "" if response.status == expected_status else payload.decode("replace")
+                detail = (
+                    "" if response.status == expected_status else payload.decode(errors="replace")
+                )
                 record(response.status, elapsed, detail)
                 if response.will_close:
                     connection.close()
@@ -116,5 +125,6 @@ def run_load(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
-    failures = sum(count for status, count in statuses.items() if status != expected_status)
+    # Whatever did not come back with the expected status failed (even a crashed thread's).
+    failures = len(bodies) - len(latencies)
     return LoadResult(latencies, wall, len(bodies), failures, statuses, samples)

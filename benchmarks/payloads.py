@@ -11,7 +11,8 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 AREA_CODES = ("110101", "110102", "110105", "110106", "110108", "120101", "310101", "310104")
-"""Area codes that python-stdnum's birth-place table accepts (many real ones, e.g. 440106, not)."""
+"""Area codes that python-stdnum accepts for every birth year 1950–1999 (440106, 330106 and
+510107, for one, are refused for some years: it checks the code existed at the birth date)."""
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 MOBILE_PREFIXES = ("138", "137", "186", "159")

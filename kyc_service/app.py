@@ -18,6 +18,7 @@ from kyc_service.api import (
     idempotency,
     phone_verifications,
     service_endpoints,
+    subjects,
     verifications,
     webhooks,
 )
@@ -73,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(phone_verifications.blueprint)
     api.register_blueprint(webhooks.blueprint)
     api.register_blueprint(webhooks.events_blueprint)
+    api.register_blueprint(subjects.blueprint)
     app.register_blueprint(service_endpoints.blueprint)
     errors.register_error_handlers(app)
     return app

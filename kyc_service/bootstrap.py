@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ class Adapters:
 
     settings: Mapping[str, Any]
     _built: dict[tuple[str, Mode], Adapter] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name_for(self, port: str, mode: Mode) -> str:
         """Return the adapter name used for ``port`` in ``mode``."""
@@ -74,10 +76,11 @@ class Adapters:
     def get(self, port: str, mode: Mode) -> Any:
         """Return the adapter of ``port`` for ``mode``, building it once."""
         key = (port, mode)
-        if key not in self._built:
-            adapter_class = load_adapter_class(port, self.name_for(port, mode))
-            self._built[key] = adapter_class.from_settings(self.settings_for(port))
-        return self._built[key]
+        with self._lock:
+            if key not in self._built:
+                adapter_class = load_adapter_class(port, self.name_for(port, mode))
+                self._built[key] = adapter_class.from_settings(self.settings_for(port))
+            return self._built[key]
 
     def settings_for(self, port: str) -> dict[str, Any]:
         """Return a port adapter's own settings; the KEK adapter also gets ``KEK`` and ``ENV``."""

@@ -98,4 +98,4 @@ def test_verification_object_shape(app, client, auth):
     ):
         assert field in body
     assert body["individual"] == {"name": "张*"} and body["organization"] is None
-    assert body["created_at"].endswith("+00:00")
+    assert body["created_at"].endswith("Z")

@@ -2,8 +2,9 @@
 
 1,000 synthetic subjects go through the vault on PostgreSQL (data and key store in
 databases of their own); some are opened (audited), some looked up, some erased. Then both
-databases are dumped with ``pg_dump`` and the dumps and every log record of the run are
-searched for the values, and for any 7-digit piece of an ID, card or phone number.
+databases are dumped with ``pg_dump``, and the dumps, every log record of the run and every
+SQL statement sent (with its parameters) are searched for the values, and for any 7-digit
+piece of an ID, card or phone number.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.engine import make_url
 
 from adapters.local.key_file import LocalKeyWrapper
@@ -58,23 +59,38 @@ class Capture(logging.Handler):
 
 @contextmanager
 def captured_logs() -> Iterator[list[str]]:
-    """Everything logged meanwhile, at DEBUG, SQL statements and their parameters included.
+    """Everything logged meanwhile, at DEBUG.
 
     The handler goes first on the root logger, so it sees each record before the service's
     own handler masks it in place.
     """
-    root, sql = logging.getLogger(), logging.getLogger("sqlalchemy.engine")
-    levels = root.level, sql.level
+    root = logging.getLogger()
+    level = root.level
     handler = Capture()
     root.handlers.insert(0, handler)
     root.setLevel(logging.DEBUG)
-    sql.setLevel(logging.INFO)
     try:
         yield handler.lines
     finally:
         root.removeHandler(handler)
-        root.setLevel(levels[0])
-        sql.setLevel(levels[1])
+        root.setLevel(level)
+
+
+@contextmanager
+def captured_statements(*engines: Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent to the engines meanwhile, with its parameters."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        sent.append(f"{statement} {parameters!r}")
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def pg_dump(url: str) -> str:
@@ -136,7 +152,9 @@ def test_no_plain_personal_data_in_dumps_or_logs(
     rng = random.Random(4)
     seeded: list[tuple] = []
     try:
-        with captured_logs() as logs:
+        engines = (rig.engine, rig.keystore_engine)
+        with captured_logs() as logs, captured_statements(*engines) as statements:
+            logging.getLogger("kyc_service.vault").debug("seeding %d subjects", PEOPLE)
             for start in range(0, PEOPLE, BATCH):
                 with rig.sessions() as session:
                     for number in range(start, start + BATCH):
@@ -162,9 +180,13 @@ def test_no_plain_personal_data_in_dumps_or_logs(
                     person = people[number]
                     careless = f"caller gave {person.id_number} and {person.phone}"
                     opened = rig.vault.get_fields(
-                        session, ref, verification, actor="key_ops", action="subject.viewed",
+                        session,
+                        ref,
+                        verification,
+                        actor="key_ops",
+                        action="subject.viewed",
                         reason=careless,
-                    )  # fmt: skip
+                    )
                     assert opened == person.fields()
                     assert rig.vault.get_document(
                         session, ref, document_id, actor="key_ops", action="document.viewed"
@@ -175,9 +197,11 @@ def test_no_plain_personal_data_in_dumps_or_logs(
                     assert found == [ref.reference]
                 for number in ERASED:
                     rig.vault.erase(
-                        session, seeded[number][0], actor="key_ops",
+                        session,
+                        seeded[number][0],
+                        actor="key_ops",
                         reason=f"erasure requested by {people[number].phone}",
-                    )  # fmt: skip
+                    )
                 session.commit()
                 fields = session.scalar(select(func.count()).select_from(VaultFieldRow))
                 documents = session.scalar(select(func.count()).select_from(VaultDocumentRow))
@@ -194,12 +218,13 @@ def test_no_plain_personal_data_in_dumps_or_logs(
     # The dumps and logs hold what they should, so finding nothing in them means something.
     assert dumps["data"].count("v1.") >= 5 * kept
     assert dumps["key store"].count("subject") >= kept
-    assert any("INSERT INTO vault_fields" in line for line in logs)
+    assert logs[0] == "kyc_service.vault seeding 1000 subjects"
+    assert sum("INSERT INTO vault_fields" in line for line in statements) >= PEOPLE // BATCH
     windows = digit_windows(value for person in people for value in person.numbers())
     assert leaked_windows(f"id={people[0].id_number[2:9]}", windows)
     assert plain_values(f"'{people[0].name}' {people[0].bank_card}", people)
 
-    texts = {**dumps, "logs": "\n".join(logs)}
+    texts = {**dumps, "logs": "\n".join(logs), "SQL sent": "\n".join(statements)}
     for label, text in texts.items():
         assert plain_values(text, people) == [], f"plain personal data in the {label}"
         assert leaked_windows(text, windows) == [], f"a 7-digit piece of a number in the {label}"

@@ -56,6 +56,16 @@ class LocalKeyWrapper(KeyWrapper):
         self._primary = primary
         self._keys = dict(keys)
         self.path = path
+        self._loaded_mtime = path.stat().st_mtime_ns if path else None
+
+    def _refresh(self) -> None:
+        """Re-read the key file if another process (``kek rotate``) changed it."""
+        if self.path is None:
+            return
+        mtime = self.path.stat().st_mtime_ns
+        if mtime != self._loaded_mtime:
+            self._primary, self._keys = parse_key_document(json.loads(self.path.read_text()))
+            self._loaded_mtime = mtime
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -85,12 +95,15 @@ class LocalKeyWrapper(KeyWrapper):
 
     def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
         """Encrypt ``data_key`` under the primary KEK with ``context`` as associated data."""
+        self._refresh()
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = AESGCM(self._keys[self._primary]).encrypt(nonce, data_key, context)
         return self._primary, nonce + sealed
 
     def unwrap(self, kek_id: str, wrapped: bytes, context: bytes) -> bytes:
         """Decrypt a wrapped data key; fails if the KEK is unknown or anything was altered."""
+        if kek_id not in self._keys:
+            self._refresh()
         if kek_id not in self._keys:
             raise KeyConfigurationError(f"KEK {kek_id!r} is not available")
         nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
@@ -125,3 +138,4 @@ class LocalKeyWrapper(KeyWrapper):
         with os.fdopen(descriptor, "w") as handle:
             handle.write(json.dumps(document, indent=2) + "\n")
         os.replace(temporary, self.path)
+        self._loaded_mtime = self.path.stat().st_mtime_ns
