@@ -592,15 +592,12 @@ def _tenant_of(app: Flask, headers: dict[str, str]) -> str:
     return principal_of(app, headers).tenant_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the idempotency layer keeps the 201 body, secret included, in idempotency_keys",
-)
 def test_an_idempotent_create_keeps_no_clear_secret(app, client, auth):
     headers = {**auth, "Idempotency-Key": "create-hook-1"}
     secret = register(client, headers, "http://127.0.0.1:9/").get_json()["secret"]
     replay = register(client, headers, "http://127.0.0.1:9/")
     assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.get_json()["secret"] == secret
     with app.extensions["kyc"].unit_of_work() as uow:
         stored = uow.session.execute(text("SELECT response_body FROM idempotency_keys")).all()
     assert not any(secret in (row[0] or "") for row in stored)

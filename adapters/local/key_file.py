@@ -87,6 +87,7 @@ class LocalKeyWrapper(KeyWrapper):
 
     def primary_id(self) -> str:
         """Return the id of the KEK that wraps new data keys."""
+        self._refresh()
         return self._primary
 
     def key_ids(self) -> list[str]:

@@ -26,7 +26,13 @@ def claim_or_replay() -> Response | None:
         wait_seconds=float(current_app.config["IDEMPOTENCY_WAIT_SECONDS"]),
     )
     if isinstance(outcome, idempotency.StoredResponse):
-        response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
+        body = idempotency.open_body(
+            services().vault.keystore.wrapper,
+            current_principal(),
+            request.headers[HEADER],
+            outcome.body,
+        )
+        response = Response(body, status=outcome.status, headers=outcome.headers)
         response.headers["Idempotent-Replayed"] = "true"
         return response
     g.idempotency_claim = outcome
@@ -42,9 +48,13 @@ def store_response(response: Response) -> Response:
         idempotency.release(services().unit_of_work(), held)
         return response
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-    stored = idempotency.StoredResponse(
-        response.status_code, response.get_data(as_text=True), headers
+    body = idempotency.seal_body(
+        services().vault.keystore.wrapper,
+        current_principal(),
+        request.headers[HEADER],
+        response.get_data(as_text=True),
     )
+    stored = idempotency.StoredResponse(response.status_code, body, headers)
     idempotency.complete(services().unit_of_work(), held, stored)
     return response
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kyc_service.domain.access import Principal
+from kyc_service.domain.encoding import b64decode, b64encode
 from kyc_service.domain.errors import Conflict, InvalidRequest
 from kyc_service.persistence.tables import IdempotencyRow
 from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.ports import KeyWrapper
 
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.05
@@ -45,6 +47,26 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+SEALED_PREFIX = "sealed:"
+
+
+def _context(principal: Principal, key: str) -> bytes:
+    """Bind a stored response to its tenant, mode and key."""
+    return "\x1f".join(("idempotency", principal.tenant_id, principal.mode.value, key)).encode()
+
+
+def seal_body(wrapper: KeyWrapper, principal: Principal, key: str, body: str) -> str:
+    """Encrypt a response kept for replay (it may hold a secret shown once, like a webhook's)."""
+    kek_id, sealed = wrapper.wrap(body.encode(), _context(principal, key))
+    return f"{SEALED_PREFIX}{kek_id}:{b64encode(sealed)}"
+
+
+def open_body(wrapper: KeyWrapper, principal: Principal, key: str, stored: str) -> str:
+    """Decrypt a response sealed by ``seal_body``."""
+    kek_id, _, sealed = stored[len(SEALED_PREFIX) :].rpartition(":")
+    return wrapper.unwrap(kek_id, b64decode(sealed), _context(principal, key)).decode()
 
 
 def validate_key(key: str) -> None:
