@@ -8,8 +8,22 @@ import numpy as np
 from PIL import Image, ImageOps
 
 
+def upright_rgb(image: bytes) -> Image.Image:
+    """Decode JPEG/PNG/WebP bytes into an upright RGB image (EXIF orientation applied)."""
+    with Image.open(io.BytesIO(image)) as opened:
+        return ImageOps.exif_transpose(opened).convert("RGB")
+
+
 def rgb_pixels(image: bytes) -> np.ndarray:
     """Decode JPEG/PNG/WebP bytes into an upright RGB array (EXIF orientation applied)."""
-    with Image.open(io.BytesIO(image)) as opened:
-        upright = ImageOps.exif_transpose(opened)
-        return np.asarray(upright.convert("RGB"))
+    return np.asarray(upright_rgb(image))
+
+
+def reduced_copy(image: Image.Image, long_side: int) -> Image.Image:
+    """Return ``image`` shrunk so its long side is at most ``long_side`` (as is when it is)."""
+    width, height = image.size
+    scale = long_side / max(width, height)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)

@@ -17,6 +17,7 @@ from kyc_service.api import (
     errors,
     idempotency,
     phone_verifications,
+    rate_limit_storage,
     service_endpoints,
     subjects,
     verifications,
@@ -113,7 +114,7 @@ def _rate_limiter(app: Flask) -> Limiter:
     limiter = Limiter(
         key_func=lambda: g.principal.key_id if "principal" in g else (request.remote_addr or "-"),
         default_limits=[str(app.config["RATE_LIMIT"])],
-        storage_uri=app.config.get("REDIS_URL") or "memory://",
+        storage_uri=app.config.get("REDIS_URL") or f"{rate_limit_storage.SCHEME}://",
         headers_enabled=False,
         default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
     )

@@ -188,3 +188,124 @@ def _sharpness(rgb: np.ndarray) -> float:
 def _glare(rgb: np.ndarray) -> float:
     """Share of pixels blown out in every channel."""
     return float(np.all(rgb >= BLOWN_OUT_LEVEL, axis=2).mean())
+
+
+# --- finding an ID card in a photo -------------------------------------------------------------
+
+CARD_ASPECT = 85.6 / 54
+"""The long side over the short side of an ID-1 card (85.6 × 54 mm)."""
+CARD_ASPECT_TOLERANCE = 0.15
+"""How far (as a share) the measured side ratio may be from :data:`CARD_ASPECT`."""
+CARD_MIN_SHARE = 0.10
+"""The least share of the photo the card must cover (a card ~40 % of a 4:3 frame's width)."""
+CARD_MAX_SHARE = 0.95
+"""Anything larger is the photo's own frame, not a card lying in it."""
+CARD_MAX_CORNER_SKEW = 25.0
+"""How many degrees each corner may be from a right angle (perspective, not a rhombus)."""
+DETECTION_LONG_SIDE = 640
+
+Corners = list[tuple[float, float]]
+
+
+def find_card(image: bytes | np.ndarray) -> Corners | None:
+    """Find an ID card lying in a photo; return its corners (TL, TR, BR, BL) or None.
+
+    ``image`` is encoded image bytes or an RGB pixel array. The card is the largest convex
+    quadrilateral among the outlines of edge and brightness maps that covers between
+    :data:`CARD_MIN_SHARE` and :data:`CARD_MAX_SHARE` of the photo, whose corners are near
+    right angles and whose mean long side over mean short side is within
+    :data:`CARD_ASPECT_TOLERANCE` of :data:`CARD_ASPECT` (so a moderate perspective passes).
+    A card filling the whole photo, with no background around it, is not found.
+    """
+    pixels = _decoded(image) if isinstance(image, bytes) else image
+    small, factor = _shrunk(pixels)
+    grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
+    area = float(grey.shape[0] * grey.shape[1])
+    best: np.ndarray | None = None
+    for outline in _outline_maps(grey):
+        for quad in _quadrilaterals(outline, area):
+            if _card_like(quad) and (best is None or _area(quad) > _area(best)):
+                best = quad
+    if best is None:
+        return None
+    return [(float(x) / factor, float(y) / factor) for x, y in _ordered(best)]
+
+
+def _decoded(data: bytes) -> np.ndarray:
+    """Decode image bytes into upright RGB pixels."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(_rgb(ImageOps.exif_transpose(image)))
+
+
+def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return a copy at most :data:`DETECTION_LONG_SIDE` long, and the factor applied."""
+    factor = min(1.0, DETECTION_LONG_SIDE / max(pixels.shape[:2]))
+    if factor == 1.0:
+        return np.ascontiguousarray(pixels[:, :, :3]), 1.0
+    size = (round(pixels.shape[1] * factor), round(pixels.shape[0] * factor))
+    return cv2.resize(pixels[:, :, :3], size, interpolation=cv2.INTER_AREA), factor
+
+
+def _outline_maps(grey: np.ndarray) -> list[np.ndarray]:
+    """Binary maps whose outlines may include the card's: edges, and light/dark regions."""
+    median = float(np.median(grey))
+    edges = cv2.Canny(grey, max(10.0, 0.66 * median), min(255.0, 1.33 * median) + 30)
+    closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    _, light = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    opened = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return [closed, opened, cv2.bitwise_not(opened)]
+
+
+def _quadrilaterals(outline: np.ndarray, area: float) -> list[np.ndarray]:
+    """The convex four-cornered simplifications of the large outlines in a binary map."""
+    contours, _ = cv2.findContours(outline, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    found = []
+    for contour in contours:
+        hull = cv2.convexHull(contour)
+        share = cv2.contourArea(hull) / area
+        if not CARD_MIN_SHARE <= share <= CARD_MAX_SHARE:
+            continue
+        for epsilon in (0.02, 0.04):
+            quad = cv2.approxPolyDP(hull, epsilon * cv2.arcLength(hull, True), True)
+            if len(quad) == 4 and cv2.isContourConvex(quad):
+                found.append(quad.reshape(4, 2).astype(np.float64))
+                break
+    return found
+
+
+def _ordered(quad: np.ndarray) -> np.ndarray:
+    """Order four corners clockwise from the top-left (in image coordinates)."""
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    clockwise = quad[np.argsort(angles)]
+    start = int(np.argmin(clockwise.sum(axis=1)))
+    return np.roll(clockwise, -start, axis=0)
+
+
+def _area(quad: np.ndarray) -> float:
+    """The area of a quadrilateral."""
+    return float(cv2.contourArea(quad.astype(np.float32)))
+
+
+def _card_like(quad: np.ndarray) -> bool:
+    """Tell whether a quadrilateral has a card's proportions and near-right corners."""
+    corners = _ordered(quad)
+    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
+    across, down = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    if min(across, down) <= 0:
+        return False
+    ratio = max(across, down) / min(across, down)
+    if abs(ratio / CARD_ASPECT - 1) > CARD_ASPECT_TOLERANCE:
+        return False
+    return all(abs(angle - 90.0) <= CARD_MAX_CORNER_SKEW for angle in _corner_angles(corners))
+
+
+def _corner_angles(corners: np.ndarray) -> list[float]:
+    """The interior angle at each corner, in degrees."""
+    angles = []
+    for index in range(4):
+        before = corners[index - 1] - corners[index]
+        after = corners[(index + 1) % 4] - corners[index]
+        cosine = np.dot(before, after) / (np.linalg.norm(before) * np.linalg.norm(after))
+        angles.append(float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))))
+    return angles

@@ -22,9 +22,18 @@ def new_id(prefix: str) -> str:
     if prefix not in PREFIXES:
         raise ValueError(f"unknown id prefix {prefix!r}")
     while True:
-        body = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        body = "".join(ALPHABET[byte % len(ALPHABET)] for byte in _unbiased_bytes(LENGTH))
         if not _TOO_MANY_DIGITS.search(body):
             return prefix + "_" + body
+
+
+def _unbiased_bytes(count: int) -> list[int]:
+    """Return ``count`` random bytes below the largest multiple of the alphabet's size."""
+    limit = 256 - 256 % len(ALPHABET)
+    chosen: list[int] = []
+    while len(chosen) < count:
+        chosen.extend(byte for byte in secrets.token_bytes(count * 2) if byte < limit)
+    return chosen[:count]
 
 
 def has_prefix(value: str, prefix: str) -> bool:

@@ -26,9 +26,14 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
-    """Let SQLite writers wait for each other instead of failing, and enforce foreign keys."""
+    """Let SQLite writers wait for each other, enforce foreign keys, and sync as WAL allows.
+
+    With WAL, ``synchronous=NORMAL`` survives a crash of the process; only the last
+    commits before a power loss can be lost (PostgreSQL is the production database).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -41,9 +46,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(

@@ -152,8 +152,8 @@ def create_verification(
         updated_at=now,
     )
     with uow:
-        uow.verifications.add(row)
         _seal(uow, vault, principal, row, person)
+        uow.verifications.add(row)
         uow.session.flush()
         record_status_event(uow.session, row, now)
         uow.commit()
@@ -167,16 +167,18 @@ def _seal(
     row: VerificationRow,
     person: IndividualInput,
 ) -> None:
-    """Seal the person's data in the vault, grouped by purpose."""
+    """Seal the person's data in the vault, each field with the purposes it is held for."""
     ref = SubjectRef(principal.tenant_id, principal.mode.value, row.reference)
-    by_purpose: dict[str, dict[str, str]] = {}
-    indexed: dict[str, str] = {}
-    for name, (value, purposes, kind) in person.sealed_fields().items():
-        by_purpose.setdefault(purposes[0], {})[name] = value
-        if kind:
-            indexed[name] = kind
-    for purpose, fields in by_purpose.items():
-        vault.put_fields(uow.session, ref, row.id, fields, purposes=[purpose], indexed=indexed)
+    sealed = person.sealed_fields()
+    vault.put_fields(
+        uow.session,
+        ref,
+        row.id,
+        {name: value for name, (value, _, _) in sealed.items()},
+        purposes={name: purposes for name, (_, purposes, _) in sealed.items()},
+        indexed={name: kind for name, (_, _, kind) in sealed.items() if kind},
+        replace=False,
+    )
 
 
 def get_verification(

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.ids import new_id
@@ -86,38 +87,52 @@ class Vault:
     def _subject_for_writing(self, session: Session, ref: SubjectRef) -> tuple[SubjectRow, bytes]:
         """Return the subject and its data key, creating either if needed (race-safe)."""
         subject = self._find_subject(session, ref)
-        if subject is None:
-            subject = self._insert_subject(session, ref)
-        if subject.erased_at is not None:
-            subject.erased_at = None
-            subject.key_id = new_id("sub")
+        if subject is not None and subject.erased_at is None:
+            data_key = self.keystore.get(subject.key_id) or self.keystore.create(subject.key_id)
+        else:
+            # The data key is made first: the key store commits before the data transaction
+            # writes anything, so no lock on the data is held meanwhile.
+            key_id = new_id("sub")
+            data_key = self.keystore.create(key_id)
+            if subject is not None:
+                subject = self._revive(subject, key_id)
+            else:
+                subject = self._insert_subject(session, ref, key_id)
+            if subject.key_id != key_id:  # another request created the subject first
+                self.keystore.destroy(key_id)
+                data_key = self.keystore.get(subject.key_id) or self.keystore.create(subject.key_id)
         if subject.retain_until <= self.clock():
             subject.retain_until = self.clock() + timedelta(days=self.retention.data_days)
-        data_key = self.keystore.get(subject.key_id) or self.keystore.create(subject.key_id)
         return subject, data_key
 
-    def _insert_subject(self, session: Session, ref: SubjectRef) -> SubjectRow:
-        """Insert a new subject in a savepoint; on a concurrent insert, use the winner's row."""
+    @staticmethod
+    def _revive(subject: SubjectRow, key_id: str) -> SubjectRow:
+        """Give an erased subject a new data key, for data it is given anew."""
+        subject.erased_at = None
+        subject.key_id = key_id
+        return subject
+
+    def _insert_subject(self, session: Session, ref: SubjectRef, key_id: str) -> SubjectRow:
+        """Insert a new subject unless a concurrent request just did; return the row either way."""
         now = self.clock()
-        row = SubjectRow(
-            id=new_id("sub"),
-            tenant_id=ref.tenant_id,
-            mode=ref.mode,
-            reference=ref.reference,
-            key_id=new_id("sub"),
-            created_at=now,
-            retain_until=now + timedelta(days=self.retention.data_days),
-            withdrawn_purposes=[],
+        values = {
+            "id": new_id("sub"),
+            "tenant_id": ref.tenant_id,
+            "mode": ref.mode,
+            "reference": ref.reference,
+            "key_id": key_id,
+            "created_at": now,
+            "retain_until": now + timedelta(days=self.retention.data_days),
+            "withdrawn_purposes": [],
+        }
+        insert = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            existing = self._find_subject(session, ref)
-            if existing is None:
-                raise
-            return existing
-        return row
+        session.execute(insert(SubjectRow).values(**values).on_conflict_do_nothing())
+        subject = self._find_subject(session, ref)
+        if subject is None:
+            raise RuntimeError("the subject row could not be written")
+        return subject
 
     def _readable_subject(self, session: Session, ref: SubjectRef) -> tuple[SubjectRow, bytes]:
         """Return the subject and its data key, or raise ``DataUnavailable``."""
@@ -151,21 +166,28 @@ class Vault:
         ref: SubjectRef,
         verification_id: str,
         fields: Mapping[str, str],
-        purposes: Sequence[str],
+        purposes: Sequence[str] | Mapping[str, Sequence[str]],
         indexed: Mapping[str, str] | None = None,
+        *,
+        replace: bool = True,
     ) -> None:
-        """Seal ``fields`` (name → value) for a verification; ``indexed`` maps a name to its
-        blind-index kind (``id_number``, ``uscc``, ``bank_card``). A field is replaced if held."""
+        """Seal ``fields`` (name → value) for a verification.
+
+        ``purposes`` are what the fields are held for (one list for all, or one per field);
+        ``indexed`` maps a name to its blind-index kind (``id_number``, ``uscc``,
+        ``bank_card``). A field already held is replaced (``replace=False`` skips that look
+        for a verification that has just been created).
+        """
         subject, data_key = self._subject_for_writing(session, ref)
         index_key = self.keystore.blind_index_key() if indexed else b""
-        names = list(fields)
-        session.execute(
-            delete(VaultFieldRow).where(
-                VaultFieldRow.subject_id == subject.id,
-                VaultFieldRow.verification_id == verification_id,
-                VaultFieldRow.name.in_(names),
+        if replace:
+            session.execute(
+                delete(VaultFieldRow).where(
+                    VaultFieldRow.subject_id == subject.id,
+                    VaultFieldRow.verification_id == verification_id,
+                    VaultFieldRow.name.in_(list(fields)),
+                )
             )
-        )
         for name, value in fields.items():
             kind = (indexed or {}).get(name)
             session.add(
@@ -181,7 +203,7 @@ class Vault:
                     blind_index=blind_index(index_key, ref.tenant_id, kind, value)
                     if kind
                     else None,
-                    purposes=list(purposes),
+                    purposes=list(purposes[name] if isinstance(purposes, Mapping) else purposes),
                     created_at=self.clock(),
                 )
             )
