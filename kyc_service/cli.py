@@ -193,6 +193,23 @@ def webhooks_deliver(batch: int) -> None:
     click.echo(f"delivered {report.succeeded}; retrying {report.retrying}; failed {report.failed}")
 
 
+@main.command("retry-pending")
+@click.option("--limit", type=int, default=100, show_default=True)
+def retry_pending_command(limit: int) -> None:
+    """Run the checks of verifications whose upstream was down, once their retry is due.
+
+    Safe from cron and from several processes at once.
+    """
+    from kyc_service.services.pipeline import retry_pending
+
+    services = _services()
+    try:
+        ran = retry_pending(services, limit=limit)
+    finally:
+        services.close()
+    click.echo(f"retried {ran} verifications")
+
+
 @main.group()
 def audit() -> None:
     """The audit log."""

@@ -194,7 +194,7 @@ def _glare(rgb: np.ndarray) -> float:
 
 CARD_ASPECT = 85.6 / 54
 """The long side over the short side of an ID-1 card (85.6 × 54 mm)."""
-CARD_ASPECT_TOLERANCE = 0.15
+CARD_ASPECT_TOLERANCE = 0.12
 """How far (as a share) the measured side ratio may be from :data:`CARD_ASPECT`."""
 CARD_MIN_SHARE = 0.10
 """The least share of the photo the card must cover (a card ~40 % of a 4:3 frame's width)."""
@@ -202,6 +202,8 @@ CARD_MAX_SHARE = 0.95
 """Anything larger is the photo's own frame, not a card lying in it."""
 CARD_MAX_CORNER_SKEW = 25.0
 """How many degrees each corner may be from a right angle (perspective, not a rhombus)."""
+CARD_MIN_EDGE_SUPPORT = 0.7
+"""The least share of each side's length that must run along an edge of the photo."""
 DETECTION_LONG_SIDE = 640
 
 Corners = list[tuple[float, float]]
@@ -221,10 +223,14 @@ def find_card(image: bytes | np.ndarray) -> Corners | None:
     small, factor = _shrunk(pixels)
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
     area = float(grey.shape[0] * grey.shape[1])
+    edges = cv2.Canny(grey, 20, 60)
+    near_edges = cv2.dilate(edges, np.ones((5, 5), np.uint8))
     best: np.ndarray | None = None
-    for outline in _outline_maps(grey):
+    for outline in _outline_maps(grey, edges):
         for quad in _quadrilaterals(outline, area):
-            if _card_like(quad) and (best is None or _area(quad) > _area(best)):
+            if best is not None and _area(quad) <= _area(best):
+                continue
+            if _card_like(quad) and _edge_support(quad, near_edges) >= CARD_MIN_EDGE_SUPPORT:
                 best = quad
     if best is None:
         return None
@@ -246,10 +252,8 @@ def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(pixels[:, :, :3], size, interpolation=cv2.INTER_AREA), factor
 
 
-def _outline_maps(grey: np.ndarray) -> list[np.ndarray]:
+def _outline_maps(grey: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
     """Binary maps whose outlines may include the card's: edges, and light/dark regions."""
-    median = float(np.median(grey))
-    edges = cv2.Canny(grey, max(10.0, 0.66 * median), min(255.0, 1.33 * median) + 30)
     closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     _, light = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     opened = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
@@ -298,6 +302,22 @@ def _card_like(quad: np.ndarray) -> bool:
     if abs(ratio / CARD_ASPECT - 1) > CARD_ASPECT_TOLERANCE:
         return False
     return all(abs(angle - 90.0) <= CARD_MAX_CORNER_SKEW for angle in _corner_angles(corners))
+
+
+def _edge_support(quad: np.ndarray, near_edges: np.ndarray) -> float:
+    """The least share, over the four sides, of points along a side that lie on an edge.
+
+    A tenth of each side is left out at both ends, where a card's corners are rounded.
+    """
+    corners = _ordered(quad)
+    height, width = near_edges.shape
+    steps = np.linspace(0.1, 0.9, 40)[:, None]
+    shares = []
+    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        points = np.rint(start + steps * (end - start)).astype(int)
+        xs, ys = np.clip(points[:, 0], 0, width - 1), np.clip(points[:, 1], 0, height - 1)
+        shares.append(float((near_edges[ys, xs] > 0).mean()))
+    return min(shares)
 
 
 def _corner_angles(corners: np.ndarray) -> list[float]:

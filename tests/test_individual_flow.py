@@ -479,3 +479,29 @@ def test_stored_image_is_reencoded_without_metadata_or_trailing_bytes(app, clien
     assert image.endswith(b"\xff\xd9") and b"PK\x03\x04" not in image
     assert b"Exif" not in image and b"SecretCamera" not in image
     assert not Image.open(io.BytesIO(image)).getexif()
+
+
+def test_retry_pending_command_runs_due_verifications(app_config, app, client, auth, monkeypatch):
+    from click.testing import CliRunner
+
+    from kyc_service.cli import main
+
+    verification_id = ready(client, auth, individual_body(rng, reserved_phone="13900000009"))
+    assert submit(client, auth, verification_id).get_json()["status"] == "processing"
+    env = {
+        "KYC_DATABASE_URL": app_config["DATABASE_URL"],
+        "KYC_KEYSTORE_URL": app_config["KEYSTORE_URL"],
+    }
+    result = CliRunner().invoke(main, ["retry-pending"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "retried 0 verifications"
+    services = app.extensions["kyc"]
+    with services.unit_of_work() as uow:
+        uow.verifications.by_id(verification_id).next_attempt_at = (
+            services.vault.clock() - timedelta(seconds=1)
+        )
+        uow.commit()
+    result = CliRunner().invoke(main, ["retry-pending"], env=env)
+    assert result.output.strip() == "retried 1 verifications"
+    body = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
+    assert body["status"] == "processing" and body["last_error"]["code"] == "upstream_unavailable"
