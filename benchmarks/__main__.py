@@ -16,12 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.create import bench_create
+from benchmarks.faces import bench_faces
 from benchmarks.settings import BenchSettings
 
 Bench = Callable[[BenchSettings], dict[str, Any]]
 
 BENCHES: dict[str, Bench] = {
     "create": bench_create,
+    "faces": bench_faces,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +24,7 @@ from kyc_service.domain.verification import (
 from kyc_service.persistence.tables import VerificationRow
 from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.services.events import change_status, record_status_event
+from kyc_service.services.pagination import Page, page_after
 from kyc_service.vault import SubjectRef, Vault
 
 CHINA_TIME = timezone(timedelta(hours=8))
@@ -32,14 +33,6 @@ REAL_NAME = "real_name_authentication"
 BANK_CARD = "bank_card_verification"
 FACE = "facial_recognition"
 DOCUMENT_PURPOSES = {"selfie": [FACE]}
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list and whether more follow."""
-
-    data: Sequence[VerificationRow]
-    has_more: bool
 
 
 @dataclass(frozen=True)
@@ -202,26 +195,18 @@ def list_verifications(
     status: str | None = None,
 ) -> Page:
     """Return the caller's verifications, newest first, after ``starting_after``."""
+    tenant, mode = principal.tenant_id, principal.mode.value
     filters = {k: v for k, v in (("reference", reference), ("status", status)) if v}
     with uow:
-        after_seq = None
-        if starting_after:
-            cursor = uow.verifications.get(
-                principal.tenant_id, principal.mode.value, starting_after
-            )
-            if cursor is None:
-                raise ResourceMissing(
-                    "starting_after names no such verification", field="starting_after"
-                )
-            after_seq = cursor.seq
-        rows = uow.verifications.page(
-            principal.tenant_id,
-            principal.mode.value,
-            limit=limit + 1,
-            after_seq=after_seq,
-            filters=filters,
+        return page_after(
+            limit,
+            starting_after,
+            cursor_seq=lambda id_: getattr(uow.verifications.get(tenant, mode, id_), "seq", None),
+            fetch=lambda after, count: uow.verifications.page(
+                tenant, mode, limit=count, after_seq=after, filters=filters
+            ),
+            noun="verification",
         )
-    return Page(data=rows[:limit], has_more=len(rows) > limit)
 
 
 def _owned_for_update(

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 
 from kyc_service.domain.access import Mode, Principal
 from kyc_service.domain.encoding import b64decode, b64encode
-from kyc_service.domain.errors import KycError, ResourceMissing
+from kyc_service.domain.errors import KycError
 from kyc_service.domain.ids import new_id
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.persistence.webhook_repository import WebhookRepository
 from kyc_service.ports import KeyWrapper
 from kyc_service.services import webhook_transport
+from kyc_service.services.pagination import Page, page_after
 from kyc_service.services.webhook_transport import DeliveryFailed, Target
 from kyc_service.vault.envelope import associated_data
 
@@ -51,14 +52,6 @@ LEASE = timedelta(minutes=2)
 
 HttpPost = Callable[[Target, bytes, Mapping[str, str]], int]
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list and whether more follow."""
-
-    data: Sequence[Any]
-    has_more: bool
 
 
 @dataclass(frozen=True)
@@ -151,16 +144,15 @@ def list_endpoints(
     tenant, mode = principal.tenant_id, principal.mode.value
     with uow:
         repository = WebhookRepository(uow.session)
-        after_seq = None
-        if starting_after:
-            cursor = repository.endpoint(tenant, mode, starting_after)
-            if cursor is None:
-                raise ResourceMissing(
-                    "starting_after names no such webhook endpoint", field="starting_after"
-                )
-            after_seq = cursor.seq
-        rows = repository.enabled_endpoints(tenant, mode, limit=limit + 1, after_seq=after_seq)
-    return Page(data=rows[:limit], has_more=len(rows) > limit)
+        return page_after(
+            limit,
+            starting_after,
+            cursor_seq=lambda id_: getattr(repository.endpoint(tenant, mode, id_), "seq", None),
+            fetch=lambda after, count: repository.enabled_endpoints(
+                tenant, mode, limit=count, after_seq=after
+            ),
+            noun="webhook endpoint",
+        )
 
 
 def list_events(
@@ -175,16 +167,15 @@ def list_events(
     tenant, mode = principal.tenant_id, principal.mode.value
     with uow:
         repository = WebhookRepository(uow.session)
-        after_seq = None
-        if starting_after:
-            cursor = repository.event(tenant, mode, starting_after)
-            if cursor is None:
-                raise ResourceMissing("starting_after names no such event", field="starting_after")
-            after_seq = cursor.seq
-        rows = repository.events_page(
-            tenant, mode, limit=limit + 1, after_seq=after_seq, type_=type
+        return page_after(
+            limit,
+            starting_after,
+            cursor_seq=lambda id_: getattr(repository.event(tenant, mode, id_), "seq", None),
+            fetch=lambda after, count: repository.events_page(
+                tenant, mode, limit=count, after_seq=after, type_=type
+            ),
+            noun="event",
         )
-    return Page(data=rows[:limit], has_more=len(rows) > limit)
 
 
 def enqueue_deliveries(session: Session, event_row: EventRow) -> int:
