@@ -7,8 +7,10 @@ The fast path, chosen by measurement on the shared face photos (see ``benchmarks
   a small face (an ID card's portrait in a wide photo) is still found. The boxes are then
   mapped back to the full-resolution image.
 - Each face is *encoded* from the full-resolution image at its mapped box (5-point
-  landmarks, one jitter): dlib cuts its 150 × 150 chip straight from the full image, which
-  costs about a millisecond and keeps the encoding as accurate as a full-resolution search.
+  landmarks, one jitter). dlib cuts its 150 × 150 chip straight from the full image in a
+  few milliseconds; cropping and resizing the face to 150–200 px first was measured too: it
+  cost more (10–17 ms on large photos) and moved the encodings further from the naive
+  full-resolution ones (mean distance 0.069 against 0.048).
 
 The models load once per process. Encodings live in local variables only: they are never
 stored on the matcher, logged or written anywhere.
@@ -17,6 +19,7 @@ stored on the matcher, logged or written anywhere.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -47,8 +50,11 @@ def face_library() -> Any:
     global _library
     with _load_lock:
         if _library is None:
-            import face_recognition
             from PIL import ImageFile
+
+            with warnings.catch_warnings():  # its model package imports pkg_resources
+                warnings.filterwarnings("ignore", category=UserWarning, module="face_recognition")
+                import face_recognition
 
             ImageFile.LOAD_TRUNCATED_IMAGES = False  # face_recognition turns it on process-wide
             _library = face_recognition

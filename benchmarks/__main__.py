@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks.create import bench_create
 from benchmarks.faces import bench_faces
+from benchmarks.ocr import bench_ocr
 from benchmarks.settings import BenchSettings
 
 Bench = Callable[[BenchSettings], dict[str, Any]]
@@ -24,6 +25,7 @@ Bench = Callable[[BenchSettings], dict[str, Any]]
 BENCHES: dict[str, Bench] = {
     "create": bench_create,
     "faces": bench_faces,
+    "ocr": bench_ocr,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 

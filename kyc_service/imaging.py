@@ -224,7 +224,7 @@ def find_card(image: bytes | np.ndarray) -> Corners | None:
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
     area = float(grey.shape[0] * grey.shape[1])
     edges = cv2.Canny(grey, 20, 60)
-    near_edges = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     best: np.ndarray | None = None
     for outline in _outline_maps(grey, edges):
         for quad in _quadrilaterals(outline, area):
@@ -261,20 +261,58 @@ def _outline_maps(grey: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
 
 
 def _quadrilaterals(outline: np.ndarray, area: float) -> list[np.ndarray]:
-    """The convex four-cornered simplifications of the large outlines in a binary map."""
-    contours, _ = cv2.findContours(outline, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    """The convex four-cornered shapes that the large outlines of a binary map follow."""
+    contours, _ = cv2.findContours(outline, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     found = []
     for contour in contours:
         hull = cv2.convexHull(contour)
-        share = cv2.contourArea(hull) / area
-        if not CARD_MIN_SHARE <= share <= CARD_MAX_SHARE:
+        if not CARD_MIN_SHARE <= cv2.contourArea(hull) / area <= CARD_MAX_SHARE:
             continue
         for epsilon in (0.02, 0.04):
             quad = cv2.approxPolyDP(hull, epsilon * cv2.arcLength(hull, True), True)
             if len(quad) == 4 and cv2.isContourConvex(quad):
-                found.append(quad.reshape(4, 2).astype(np.float64))
+                refined = _refined(_ordered(quad.reshape(4, 2).astype(np.float64)), contour)
+                if refined is not None:
+                    found.append(refined)
                 break
     return found
+
+
+def _refined(corners: np.ndarray, contour: np.ndarray) -> np.ndarray | None:
+    """Fit a line to the outline along each side and return where they cross.
+
+    The corners of a simplified outline sit on a card's rounded corners; the crossings of
+    its straight sides are the card's corners proper. None when a side has no support.
+    """
+    points = contour.reshape(-1, 2).astype(np.float64)
+    lines = []
+    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        along = end - start
+        length = float(np.linalg.norm(along))
+        unit = along / length
+        offsets = points - start
+        position = offsets @ unit / length
+        distance = np.abs(offsets @ np.array([-unit[1], unit[0]]))
+        near = points[(position > 0.15) & (position < 0.85) & (distance < 0.05 * length + 3)]
+        if len(near) < 8:
+            return None
+        vx, vy, x0, y0 = cv2.fitLine(near.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01)
+        lines.append((float(x0[0]), float(y0[0]), float(vx[0]), float(vy[0])))
+    crossings = [_crossing(lines[index - 1], lines[index]) for index in range(4)]
+    return None if any(c is None for c in crossings) else np.array(crossings)
+
+
+def _crossing(
+    first: tuple[float, float, float, float], second: tuple[float, float, float, float]
+) -> tuple[float, float] | None:
+    """Where two lines, each a point and a direction, cross; None when nearly parallel."""
+    x1, y1, dx1, dy1 = first
+    x2, y2, dx2, dy2 = second
+    determinant = dx1 * dy2 - dy1 * dx2
+    if abs(determinant) < 1e-6:
+        return None
+    t = ((x2 - x1) * dy2 - (y2 - y1) * dx2) / determinant
+    return (x1 + t * dx1, y1 + t * dy1)
 
 
 def _ordered(quad: np.ndarray) -> np.ndarray:

@@ -1,29 +1,29 @@
 """The face_match check: from a face comparison's similarity to the check's outcome.
 
-Similarity is ``1 − distance`` between the two 128-d dlib encodings (0–1; dlib's own
-"same person" tolerance, distance 0.6, is similarity 0.40).
+The similarity is ``1 − distance`` between the two faces' 128-d encodings, in 0–1; the
+encoder's own "same person" tolerance, distance 0.6, is similarity 0.40.
 
 Calibration, on every pair of single-face photos of the shared test data
 (``../shared/data/faces``: 11 photos of 5 people, 9 same-person and 46 different-person
 pairs, the cut-off ``obama_partial_face`` included), through the service's own fast path
-(``adapters/face_recognition_matcher.py``; rerun with ``BENCH_ONLY=faces python -m benchmarks``):
+(the face adapter; rerun with ``BENCH_ONLY=faces python -m benchmarks``):
 
-- lowest same-person similarity: 0.558 (obama_2 / obama_3);
+- lowest same-person similarity: 0.562 (obama_2 / obama_3);
 - highest different-person similarity: 0.221 (harington_2 / leslie_2);
-- the naive full-resolution use of face_recognition measures 0.572 and 0.256.
+- a naive full-resolution baseline measures 0.572 and 0.256.
 
-How the thresholds were chosen: both sit inside the measured gap (0.221 … 0.558), with a
-margin on each side, and they bracket dlib's 0.40, so that what dlib itself calls a
-borderline match goes to a person instead of being decided here:
+How the thresholds were chosen: both sit inside the measured gap (0.221 … 0.562), with a
+margin on each side, and they bracket the encoder's 0.40, so that what the encoder itself
+calls a borderline match goes to a person instead of being decided here:
 
-- :data:`PASS_SIMILARITY` 0.50 (distance ≤ 0.50): 0.058 under the lowest same-person score,
-  and stricter than dlib's 0.6 tolerance, because a false accept is the costly error in KYC;
+- :data:`PASS_SIMILARITY` 0.50 (distance ≤ 0.50): 0.062 under the lowest same-person score,
+  and stricter than the 0.6 tolerance, because a false accept is the costly error in KYC;
 - :data:`FAIL_SIMILARITY` 0.35 (distance ≥ 0.65): 0.13 over the highest different-person
   score; below it the faces are of different people (``face_mismatch``, rejected);
 - in between: ``face_uncertain``, a soft failure that sends the verification to review.
 
 The partial face (cut off at the image edge) is still found and matches the other photos
-of its person at 0.59–0.78, so it passes; a face too cut off to be found is
+of its person at 0.62–0.75, so it passes; a face too cut off to be found is
 ``no_face_found``.
 """
 
