@@ -4,6 +4,8 @@ An upload is trusted for nothing: its type comes from its magic bytes, its pixel
 checked from the header before anything is decoded, and what is stored is a brand-new JPEG
 built from the decoded pixels, so no metadata (EXIF, GPS, ICC, XMP, comments) and no bytes
 hidden after the image survive.
+
+It also finds an ID card lying in a photo (:func:`find_card`), for the document_quality check.
 """
 
 from __future__ import annotations
@@ -212,7 +214,8 @@ Corners = list[tuple[float, float]]
 def find_card(image: bytes | np.ndarray) -> Corners | None:
     """Find an ID card lying in a photo; return its corners (TL, TR, BR, BL) or None.
 
-    ``image`` is encoded image bytes or an RGB pixel array. The card is the largest convex
+    ``image`` is an RGB pixel array, or the bytes of an image already accepted by
+    :func:`prepare_upload` (they are decoded without its limits). The card is the largest convex
     quadrilateral among the outlines of edge and brightness maps that covers between
     :data:`CARD_MIN_SHARE` and :data:`CARD_MAX_SHARE` of the photo, whose corners are near
     right angles and whose mean long side over mean short side is within
