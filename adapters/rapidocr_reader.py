@@ -6,9 +6,14 @@ import logging
 import threading
 from typing import Any
 
-from adapters.imaging import rgb_pixels
+import numpy as np
+
+from adapters.imaging import reduced_copy, upright_rgb
 from kyc_service.domain.results import TextLine
 from kyc_service.ports import DocumentReader
+
+OCR_LONG_SIDE = 960
+"""Photos are read at most this large: a card stays legible and OCR runs ~1.5× faster."""
 
 _load_lock = threading.Lock()
 _engine: Any = None
@@ -31,7 +36,8 @@ class RapidOcrDocumentReader(DocumentReader):
 
     def read_lines(self, image: bytes) -> list[TextLine]:
         """Run detection and recognition; return each line with its confidence."""
-        output = ocr_engine()(rgb_pixels(image))
+        pixels = np.asarray(reduced_copy(upright_rgb(image), OCR_LONG_SIDE))
+        output = ocr_engine()(pixels)
         if output.txts is None or output.boxes is None:
             return []
         found = sorted(

@@ -82,6 +82,7 @@ class DocumentQualitySchema(Schema):
     height = fields.Integer()
     sharpness = fields.Float()
     glare = fields.Float()
+    card_found = fields.Boolean(allow_none=True)
     faces = fields.Integer(allow_none=True)
 
 

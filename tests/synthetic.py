@@ -92,3 +92,15 @@ def face_photo(name: str = "obama_1.jpg") -> bytes:
     if not path.is_file():
         missing(f"face photos not found at {path.parent} (set KYC_TEST_DATA)")
     return path.read_bytes()
+
+
+def card_photos(body: dict, face: str = "obama_1", seed: int = 0) -> dict[str, bytes]:
+    """Return JPEG photos of both sides of an ID card printed with the body's name and number."""
+    from tests import cards
+
+    cards.require_font()
+    person = body["individual"]
+    holder = cards.person(seed, face=face, name=person["name"], id_number=person["id_number"])
+    front = cards.photo_of(cards.card_front(holder, cards.faces_folder()), angle=4, seed=seed)
+    back = cards.photo_of(cards.card_back(holder), angle=-3, seed=seed + 1)
+    return {"id_card_front": cards.to_jpeg(front), "id_card_back": cards.to_jpeg(back)}

@@ -15,7 +15,7 @@ from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.services.pipeline import retry_pending
 from tests.conftest import assert_error
 from tests.helpers import count_verifications
-from tests.synthetic import face_photo, id_number, individual_body, photo_jpeg
+from tests.synthetic import card_photos, face_photo, id_number, individual_body, photo_jpeg
 
 rng = random.Random(4)
 
@@ -38,13 +38,11 @@ def ready(client, auth, body):
     created = create(client, auth, body)
     assert created.status_code == 201, created.get_json()
     verification_id = created.get_json()["id"]
-    for kind in ("id_card_front", "id_card_back"):
-        assert (
-            upload(client, auth, verification_id, kind, photo_jpeg(seed=len(kind))).status_code
-            == 201
-        )
+    for kind, image in card_photos(body).items():
+        response = upload(client, auth, verification_id, kind, image)
+        assert response.status_code == 201, response.get_json()
     if body["options"]["face_match"]:
-        response = upload(client, auth, verification_id, "selfie", face_photo())
+        response = upload(client, auth, verification_id, "selfie", face_photo("obama_2.jpg"))
         assert response.status_code == 201, response.get_json()
     return verification_id
 
@@ -90,13 +88,14 @@ def test_happy_path_is_verified_and_never_shows_plain_data(client, auth):
     )
     assert_no_plain_data(created, body)
     verification_id = verification["id"]
-    document = upload(client, auth, verification_id, "id_card_front", photo_jpeg())
+    photos = card_photos(body)
+    document = upload(client, auth, verification_id, "id_card_front", photos["id_card_front"])
     assert document.status_code == 201
-    assert (
-        document.get_json()["object"] == "document" and document.get_json()["status"] == "accepted"
-    )
-    assert document.get_json()["quality"]["width"] == 800
-    upload(client, auth, verification_id, "id_card_back", photo_jpeg(seed=2))
+    accepted = document.get_json()
+    assert accepted["object"] == "document" and accepted["status"] == "accepted"
+    assert accepted["quality"]["width"] == 1280 and accepted["quality"]["card_found"] is True
+    assert accepted["quality"]["faces"] == 1
+    upload(client, auth, verification_id, "id_card_back", photos["id_card_back"])
     submitted = submit(client, auth, verification_id)
     assert submitted.status_code == 200
     decided = submitted.get_json()
@@ -104,6 +103,8 @@ def test_happy_path_is_verified_and_never_shows_plain_data(client, auth):
     assert decided["decided_at"] and decided["requirements"] == []
     assert checks_of(decided) == {
         "id_number": ("passed", None),
+        "document_quality": ("passed", None),
+        "id_card_ocr": ("passed", None),
         "identity": ("passed", None),
         "bank_card": ("passed", None),
     }
@@ -286,8 +287,12 @@ def test_under_14_on_the_day_is_refused(app, client, auth):
 
 
 def test_submit_with_documents_missing_is_409_with_the_list(client, auth):
-    verification_id = create(client, auth, individual_body(rng)).get_json()["id"]
-    upload(client, auth, verification_id, "id_card_front", photo_jpeg())
+    body = individual_body(rng)
+    verification_id = create(client, auth, body).get_json()["id"]
+    front = upload(
+        client, auth, verification_id, "id_card_front", card_photos(body)["id_card_front"]
+    )
+    assert front.status_code == 201
     error = assert_error(
         submit(client, auth, verification_id), 409, "conflict", "requirements_missing"
     )
@@ -311,13 +316,11 @@ def test_a_document_kind_the_verification_does_not_take_is_422(client, auth):
 
 
 def test_a_second_upload_of_a_kind_replaces_the_first(app, client, auth):
-    verification_id = create(client, auth, individual_body(rng)).get_json()["id"]
-    first = upload(client, auth, verification_id, "id_card_front", photo_jpeg(seed=1)).get_json()[
-        "id"
-    ]
-    second = upload(client, auth, verification_id, "id_card_front", photo_jpeg(seed=9)).get_json()[
-        "id"
-    ]
+    body = individual_body(rng)
+    verification_id = create(client, auth, body).get_json()["id"]
+    photos = [card_photos(body, seed=seed)["id_card_front"] for seed in (1, 9)]
+    first = upload(client, auth, verification_id, "id_card_front", photos[0]).get_json()["id"]
+    second = upload(client, auth, verification_id, "id_card_front", photos[1]).get_json()["id"]
     assert first != second
     from kyc_service.persistence.tables import VaultDocumentRow
 
@@ -400,8 +403,8 @@ def stored_image(app, verification_id, kind):
     return image, media_type
 
 
-def jpeg_with_exif_and_zip() -> bytes:
-    image = Image.open(io.BytesIO(photo_jpeg()))
+def jpeg_with_exif_and_zip(body: dict) -> bytes:
+    image = Image.open(io.BytesIO(card_photos(body)["id_card_front"]))
     exif = Image.Exif()
     exif[0x010F] = "SecretCamera"
     exif[0x8825] = {1: "N", 2: (39.0, 54.0, 0.0)}
@@ -471,8 +474,9 @@ def test_an_oversized_body_is_413_before_it_is_read(app, client, auth):
 
 
 def test_stored_image_is_reencoded_without_metadata_or_trailing_bytes(app, client, auth):
-    verification_id = create(client, auth, individual_body(rng)).get_json()["id"]
-    response = upload(client, auth, verification_id, "id_card_front", jpeg_with_exif_and_zip())
+    body = individual_body(rng)
+    verification_id = create(client, auth, body).get_json()["id"]
+    response = upload(client, auth, verification_id, "id_card_front", jpeg_with_exif_and_zip(body))
     assert response.status_code == 201, response.get_json()
     image, media_type = stored_image(app, verification_id, "id_card_front")
     assert media_type == "image/jpeg"
@@ -505,3 +509,56 @@ def test_retry_pending_command_runs_due_verifications(app_config, app, client, a
     assert result.output.strip() == "retried 1 verifications"
     body = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
     assert body["status"] == "processing" and body["last_error"]["code"] == "upstream_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("variant", "code"),
+    [("blurred", "image_blurry"), ("glared", "image_glare"), ("no card", "document_not_detected")],
+)
+def test_poor_document_photos_are_refused_on_upload(client, auth, variant, code):
+    from tests import cards
+
+    body = individual_body(rng)
+    verification_id = create(client, auth, body).get_json()["id"]
+    front = Image.open(io.BytesIO(card_photos(body)["id_card_front"]))
+    image = {
+        "blurred": lambda: cards.blurred(front, 4),
+        "glared": lambda: cards.glared(front, 0.6),
+        "no card": lambda: Image.open(io.BytesIO(photo_jpeg(1280, 960))),
+    }[variant]()
+    response = upload(client, auth, verification_id, "id_card_front", cards.to_jpeg(image))
+    assert_error(response, 422, "invalid_request", code)
+
+
+def test_a_card_with_another_persons_number_is_rejected(client, auth):
+    body = individual_body(rng)
+    verification_id = create(client, auth, body).get_json()["id"]
+    other = {"individual": {**body["individual"], "id_number": id_number(rng)}}
+    photos = card_photos(other)
+    for kind, image in photos.items():
+        assert upload(client, auth, verification_id, kind, image).status_code == 201
+    decided = submit(client, auth, verification_id).get_json()
+    assert decided["status"] == "rejected"
+    assert checks_of(decided)["id_card_ocr"] == ("failed", "ocr_mismatch")
+    assert "identity" not in checks_of(decided)
+
+
+def test_a_selfie_of_someone_else_is_rejected_before_any_upstream(client, auth):
+    body = individual_body(rng, face_match=True)
+    verification_id = create(client, auth, body).get_json()["id"]
+    for kind, image in card_photos(body).items():
+        assert upload(client, auth, verification_id, kind, image).status_code == 201
+    assert (
+        upload(client, auth, verification_id, "selfie", face_photo("biden_1.jpg")).status_code
+        == 201
+    )
+    decided = submit(client, auth, verification_id).get_json()
+    assert decided["status"] == "rejected"
+    assert checks_of(decided)["face_match"] == ("failed", "face_mismatch")
+    assert "identity" not in checks_of(decided) and "portrait_authority" not in checks_of(decided)
+
+
+def test_a_selfie_with_two_faces_is_refused_on_upload(client, auth):
+    verification_id = create(client, auth, individual_body(rng, face_match=True)).get_json()["id"]
+    response = upload(client, auth, verification_id, "selfie", face_photo("two_people.jpg"))
+    assert_error(response, 422, "invalid_request", "multiple_faces")

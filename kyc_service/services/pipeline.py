@@ -1,10 +1,12 @@
 """The check pipeline: each check a small step with a recorded result, then the decision.
 
-A run has three phases: read what the checks need (one transaction), run the steps with no
-transaction open (upstream calls are slow), then record the results (one transaction,
-only if the verification is still processing). Steps already settled are not run again,
-so a repeated run never bills an upstream twice. A local failure stops the run before any
-upstream is asked.
+Local checks (document quality, OCR, face match: computations, free) run before the
+upstream ones (identity, bank card, portrait: each call is billed). A run has three
+phases: read what the checks need (one transaction), run the steps with no transaction
+open (upstream calls are slow), then record the results (one transaction, only if the
+verification is still processing). Steps already settled are not run again, so a repeated
+run never bills an upstream twice. A definite local failure stops the run before any
+upstream is asked; a soft one (an unreadable card) lets the rest run, for the reviewer.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kyc_service.domain.access import Mode
+from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.errors import UpstreamUnavailable
+from kyc_service.domain.face_policy import face_match_check
+from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import CheckOutcome, Match
 from kyc_service.domain.verification import (
     SETTLED_CHECKS,
+    SOFT_FAILURES,
     CheckStatus,
     Status,
     check,
@@ -36,12 +42,13 @@ ACTOR = "system:checks"
 
 @dataclass
 class CheckInput:
-    """What the steps of one run may read: the sealed fields and a document loader."""
+    """What the steps of one run may read: sealed fields, documents' measures and images."""
 
     fields: dict[str, str]
     options: dict[str, Any]
     mode: Mode
     documents: Callable[[str], bytes | None]
+    quality: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,10 +100,42 @@ def _portrait(adapters: Any, given: CheckInput) -> dict:
     return _outcome("portrait_authority", outcome)
 
 
+def _document_quality(adapters: Any, given: CheckInput) -> dict:
+    """Sharpness, glare and the card's outline, as measured when each image was accepted."""
+    return document_quality_check(given.quality)
+
+
+def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
+    """The name and number printed on the ID card front against the submitted ones."""
+    front = given.documents("id_card_front")
+    if front is None:
+        return check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable")
+    lines = adapters.get("ocr", given.mode).read_lines(front)
+    return id_card_ocr_check(
+        lines, given.fields["individual.name"], given.fields["individual.id_number"]
+    )
+
+
+def _face_match(adapters: Any, given: CheckInput) -> dict:
+    """The selfie against the portrait on the ID card front."""
+    front, selfie = given.documents("id_card_front"), given.documents("selfie")
+    if front is None or selfie is None:
+        return check("face_match", CheckStatus.FAILED, "no_face_found")
+    return face_match_check(adapters.get("face", given.mode).compare(front, selfie))
+
+
+def _has_face_match(given: CheckInput) -> bool:
+    """Tell whether the caller asked for face matching."""
+    return bool(given.options.get("face_match"))
+
+
 INDIVIDUAL_STEPS: tuple[Step, ...] = (
+    Step("document_quality", lambda given: True, _document_quality),
+    Step("id_card_ocr", lambda given: True, _id_card_ocr),
+    Step("face_match", _has_face_match, _face_match),
     Step("identity", lambda given: True, _identity),
     Step("bank_card", lambda given: "individual.bank_card.number" in given.fields, _bank_card),
-    Step("portrait_authority", lambda given: bool(given.options.get("face_match")), _portrait),
+    Step("portrait_authority", _has_face_match, _portrait),
 )
 
 
@@ -117,7 +156,7 @@ def run_steps(adapters: Any, given: CheckInput, checks: list[dict]) -> RunResult
             continue
         previous = by_name.get(step.name)
         if previous and previous["status"] in SETTLED_CHECKS:
-            if previous["status"] == CheckStatus.FAILED:
+            if previous["status"] == CheckStatus.FAILED and previous["code"] not in SOFT_FAILURES:
                 break
             continue
         try:
@@ -126,7 +165,7 @@ def run_steps(adapters: Any, given: CheckInput, checks: list[dict]) -> RunResult
             by_name[step.name] = check(step.name, CheckStatus.ERROR, "upstream_unavailable")
             return RunResult(list(by_name.values()), upstream_down=True)
         by_name[step.name] = result
-        if result["status"] == CheckStatus.FAILED:
+        if result["status"] == CheckStatus.FAILED and result["code"] not in SOFT_FAILURES:
             break
     return RunResult(list(by_name.values()))
 
@@ -155,22 +194,29 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
             )
         except DataUnavailable:
             fields = {}
-        kinds = vault.document_kinds(uow.session, ref, row.id)
+        held = vault.documents(uow.session, ref, row.id)
+        kinds = {kind: document_id for kind, (document_id, _) in held.items()}
+        quality = {kind: measures for kind, (_, measures) in held.items()}
         uow.commit()
         checks = [dict(c) for c in row.checks or []]
         options = dict(row.options or {})
 
+    opened: dict[str, bytes] = {}
+
     def documents(kind: str) -> bytes | None:
         if kind not in kinds:
             return None
+        if kind in opened:
+            return opened[kind]
         with services.unit_of_work() as inner:
             image, _ = vault.get_document(
                 inner.session, ref, kinds[kind], actor=ACTOR, action="verification.checks"
             )
             inner.commit()
+        opened[kind] = image
         return image
 
-    return CheckInput(fields, options, Mode(row.mode), documents), checks
+    return CheckInput(fields, options, Mode(row.mode), documents, quality), checks
 
 
 def _record(services: Any, verification_id: str, result: RunResult) -> None:

@@ -232,8 +232,7 @@ def add_document(
     with uow:
         row = _owned_for_update(uow, principal, verification_id)
         check_document_kind(row, kind)
-        if row.status != Status.REQUIRES_INPUT:
-            raise Conflict(f"documents cannot be added to a verification in {row.status}")
+        check_accepts_documents(row)
         ref = SubjectRef(row.tenant_id, row.mode, row.reference)
         purposes = DOCUMENT_PURPOSES.get(kind, [REAL_NAME])
         document_id = vault.put_document(
@@ -253,6 +252,12 @@ def check_document_kind(row: VerificationRow, kind: str) -> None:
         raise InvalidRequest(
             f"kind must be one of: {', '.join(allowed)}", code="document_kind_invalid", field="kind"
         )
+
+
+def check_accepts_documents(row: VerificationRow) -> None:
+    """Refuse documents once a verification was submitted, decided or canceled."""
+    if row.status != Status.REQUIRES_INPUT:
+        raise Conflict(f"documents cannot be added to a verification in {row.status}")
 
 
 def submit_verification(

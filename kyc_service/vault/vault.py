@@ -309,16 +309,25 @@ class Vault:
         self, session: Session, ref: SubjectRef, verification_id: str
     ) -> dict[str, str]:
         """Return ``kind → document id`` of the documents held for a verification."""
+        return {
+            kind: document_id
+            for kind, (document_id, _) in self.documents(session, ref, verification_id).items()
+        }
+
+    def documents(
+        self, session: Session, ref: SubjectRef, verification_id: str
+    ) -> dict[str, tuple[str, dict]]:
+        """Return ``kind → (document id, quality measures)`` for a verification (no decryption)."""
         subject = self._find_subject(session, ref)
         if subject is None:
             return {}
         rows = session.execute(
-            select(VaultDocumentRow.kind, VaultDocumentRow.id).where(
+            select(VaultDocumentRow.kind, VaultDocumentRow.id, VaultDocumentRow.quality).where(
                 VaultDocumentRow.subject_id == subject.id,
                 VaultDocumentRow.verification_id == verification_id,
             )
         ).all()
-        return {kind: document_id for kind, document_id in rows}
+        return {kind: (document_id, dict(quality or {})) for kind, document_id, quality in rows}
 
     def get_document(
         self,
