@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks.create import bench_create
 from benchmarks.faces import bench_faces
+from benchmarks.flow import bench_flow
 from benchmarks.ocr import bench_ocr
 from benchmarks.settings import BenchSettings
 
@@ -26,6 +27,7 @@ BENCHES: dict[str, Bench] = {
     "create": bench_create,
     "faces": bench_faces,
     "ocr": bench_ocr,
+    "flow": bench_flow,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 
