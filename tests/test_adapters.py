@@ -395,7 +395,7 @@ def test_adapter_is_built_from_its_own_settings(add_plugins: Callable[..., None]
 def test_face_adapter_reads_its_setting() -> None:
     matcher = Adapters({**DEFAULTS, "FACE_UPSAMPLE": "2"}).get("face", Mode.LIVE)
     assert matcher.upsample == 2
-    assert Adapters(dict(DEFAULTS)).get("face", Mode.LIVE).upsample == 1
+    assert Adapters(dict(DEFAULTS)).get("face", Mode.LIVE).upsample == 0
 
 
 # --- third-party plugins -------------------------------------------------------------------
