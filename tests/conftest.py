@@ -23,7 +23,10 @@ from kyc_service.persistence.migrate import upgrade
 from kyc_service.services.api_keys import create_key
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_KEK = {"primary": "kek-1", "keys": {"kek-1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+TEST_KEK = {
+    "primary": "kek-1",
+    "keys": {"kek-1": base64.b64encode(secrets.token_bytes(32)).decode()},
+}
 os.environ.setdefault("KYC_KEK", json.dumps(TEST_KEK))
 _SESSION_VAR = tempfile.mkdtemp(prefix="kyc-tests-")
 os.environ.setdefault("KYC_KEYSTORE_URL", f"sqlite:///{_SESSION_VAR}/keys.db")

@@ -7,7 +7,6 @@ sandbox verifiers answer in-process.
 from __future__ import annotations
 
 import os
-
 import subprocess
 import sys
 import textwrap
