@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks.load import LoadResult, run_load
 from benchmarks.payloads import encoded_bodies
-from benchmarks.servers import BIN, ROOT, prepare_service, service_env, serving
+from benchmarks.servers import ROOT, prepare_service, serve_argv, service_env, serving
 from benchmarks.settings import BenchSettings
 
 PATH = "/v1/verifications"
@@ -52,16 +52,7 @@ def bench_service(settings: BenchSettings, workdir: Path) -> tuple[LoadResult, L
     home.mkdir()
     env = service_env(home)
     key = prepare_service(home, env)
-    argv = [
-        str(BIN / "kyc-service"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "--workers",
-        str(settings.workers),
-    ]
+    argv = serve_argv(settings.workers)
     with serving(argv, env, home, "service") as server:
         headers = {"Authorization": f"Bearer {key}"}
         warm, measured = _drive("create", server.host, server.port, headers, settings)

@@ -21,7 +21,7 @@ from statistics import quantiles
 from typing import Any
 
 from benchmarks.payloads import individual_body
-from benchmarks.servers import BIN, prepare_service, service_env, serving
+from benchmarks.servers import prepare_service, serve_argv, service_env, serving
 from benchmarks.settings import BenchSettings
 
 FLOWS = int(os.environ.get("BENCH_FLOWS", "12"))
@@ -104,16 +104,7 @@ def bench_flow(settings: BenchSettings) -> dict[str, Any]:
         home = Path(directory)
         env = service_env(home)
         key = prepare_service(home, env)
-        argv = [
-            str(BIN / "kyc-service"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--workers",
-            str(settings.workers),
-        ]
+        argv = serve_argv(settings.workers)
         with serving(argv, env, home, "flow") as server:
             _one_flow(server.host, server.port, key, 10_000)
             runs = [_one_flow(server.host, server.port, key, n) for n in range(FLOWS)]

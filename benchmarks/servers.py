@@ -44,6 +44,20 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def serve_argv(workers: int) -> list[str]:
+    """Return ``kyc-service serve`` on 127.0.0.1 (``{port}`` filled in by :func:`serving`)."""
+    return [
+        str(BIN / "kyc-service"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+    ]
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
