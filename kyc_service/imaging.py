@@ -124,8 +124,9 @@ def _checked_media_type(data: bytes, limits: UploadLimits) -> str:
 def _upright_rgb_pixels(data: bytes, media_type: str, limits: UploadLimits) -> np.ndarray:
     """Decode ``data`` as ``media_type`` only, after the header's pixel count passes.
 
-    a face-matching library imported in the same process may turn Pillow's ``LOAD_TRUNCATED_IMAGES`` on when it is imported;
-    it is put back to Pillow's safe default here so a truncated file never decodes.
+    A face-matching library in the same process may turn Pillow's ``LOAD_TRUNCATED_IMAGES``
+    on when it is imported; it is put back to Pillow's safe default here so a truncated file
+    never decodes.
     """
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
