@@ -24,8 +24,9 @@ RUN python -m pip install --upgrade pip "setuptools<82" wheel \
 RUN mkdir -p /srv/kyc/var && chown kyc:kyc /srv/kyc/var
 USER kyc
 
-# Settings come from the environment (see README § Settings): at least KYC_DATABASE_URL
-# and, in production, KYC_ENV=production with real verifier adapters.
+# Settings come from the environment (see README § Settings): at least KYC_DATABASE_URL,
+# KYC_KEYSTORE_URL and a key-encryption key (KYC_KEK_FILE mounted as a secret, or KYC_KEK);
+# in production also KYC_ENV=production with real verifier adapters.
 ENV PORT=8000
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT','8000'))"
