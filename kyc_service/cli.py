@@ -35,12 +35,17 @@ def main() -> None:
 @click.option("--workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn."""
-    from kyc_service.bootstrap import AdapterConfigurationError, Adapters
+    from kyc_service.bootstrap import Adapters
+    from kyc_service.domain.access import Mode
 
+    adapters = Adapters(load_settings())
     try:
-        Adapters(load_settings()).check()
-    except AdapterConfigurationError as exc:
+        adapters.check()
+        adapters.get("kek", Mode.LIVE)  # refuse to start without a key-encryption key
+    except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        adapters.close()
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kyc-metrics-")
     argv = [

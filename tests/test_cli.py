@@ -139,3 +139,15 @@ def test_dev_setup_makes_var_with_secret_files_and_keeps_the_key_on_a_second_run
     assert (workdir / "var" / "keys.db").exists()
     principal = authenticate(app_on(url).extensions["kyc"].unit_of_work(), key)
     assert principal.scopes == set(ALL_SCOPES)
+
+
+def test_serve_refuses_to_start_without_a_key_encryption_key(db_url):
+    result = run(db_url, "serve", "--port", "1", env={"KYC_KEK": None, "KYC_KEK_FILE": None})
+    assert result.exit_code == 1
+    assert "key-encryption key" in result.output and "KYC_KEK" in result.output
+
+
+def test_serve_refuses_an_unknown_adapter(db_url):
+    result = run(db_url, "serve", "--port", "1", env={"KYC_BANK_ADAPTER": "nope"})
+    assert result.exit_code == 1
+    assert "BANK_ADAPTER" in result.output and "sandbox" in result.output
