@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -125,11 +125,16 @@ class Vault:
             "retain_until": now + timedelta(days=self.retention.data_days),
             "withdrawn_purposes": [],
         }
-        insert = (
+        dialect_insert = (
             postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        session.execute(insert(SubjectRow).values(**values).on_conflict_do_nothing())
-        subject = self._find_subject(session, ref)
+        inserted = session.scalars(
+            dialect_insert(SubjectRow)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(SubjectRow)
+        ).first()
+        subject = inserted or self._find_subject(session, ref)
         if subject is None:
             raise RuntimeError("the subject row could not be written")
         return subject
@@ -188,26 +193,24 @@ class Vault:
                     VaultFieldRow.name.in_(list(fields)),
                 )
             )
-        for name, value in fields.items():
-            kind = (indexed or {}).get(name)
-            session.add(
-                VaultFieldRow(
-                    subject_id=subject.id,
-                    verification_id=verification_id,
-                    name=name,
-                    ciphertext=seal(
-                        data_key,
-                        value.encode(),
-                        self._field_context(subject, verification_id, name),
-                    ),
-                    blind_index=blind_index(index_key, ref.tenant_id, kind, value)
-                    if kind
-                    else None,
-                    purposes=list(purposes[name] if isinstance(purposes, Mapping) else purposes),
-                    created_at=self.clock(),
-                )
-            )
+        now = self.clock()
+        rows = [
+            {
+                "subject_id": subject.id,
+                "verification_id": verification_id,
+                "name": name,
+                "ciphertext": seal(
+                    data_key, value.encode(), self._field_context(subject, verification_id, name)
+                ),
+                "blind_index": blind_index(index_key, ref.tenant_id, kind, value) if kind else None,
+                "purposes": list(purposes[name] if isinstance(purposes, Mapping) else purposes),
+                "created_at": now,
+            }
+            for name, value in fields.items()
+            for kind in [(indexed or {}).get(name)]
+        ]
         session.flush()
+        session.execute(insert(VaultFieldRow), rows)
 
     def get_fields(
         self,
