@@ -915,3 +915,16 @@ def test_cli_kek_rotate_needs_a_key_file(
             assert set(connection.execute(select(DataKeyRow.kek_id)).scalars()) == {"kek-2"}
     finally:
         rig.close()
+
+
+def test_stored_binary_text_holds_no_digits() -> None:
+    from kyc_service.domain.encoding import decode_bytes, encode_bytes
+    from kyc_service.vault.envelope import new_data_key, open_sealed, seal
+
+    data = bytes(range(256)) * 4
+    assert decode_bytes(encode_bytes(data)) == data
+    assert not any(ch.isdigit() for ch in encode_bytes(data))
+    key = new_data_key()
+    sealed = seal(key, b"11010519491231002X", b"ctx")
+    assert not any(ch.isdigit() for ch in sealed.removeprefix("v1."))
+    assert open_sealed(key, sealed, b"ctx") == b"11010519491231002X"

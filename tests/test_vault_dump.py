@@ -109,8 +109,8 @@ def pg_dump(url: str) -> str:
 def document(rng: random.Random, person: Person) -> bytes:
     """A small "image": random bytes with the plain ID number, phone and name inside.
 
-    Small on purpose: random base64 text holds a 7-digit run now and then, and each one has
-    a 0.25 % chance to match one of the 25,000 windows by coincidence.
+    Ciphertext is stored as digit-free text, so no run of digits in a dump can come from a
+    ciphertext by chance: any 7-digit window found is a leak.
     """
     return b"".join(
         (

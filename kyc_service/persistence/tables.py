@@ -1,6 +1,6 @@
 """The tables, declared with SQLAlchemy 2. Personal data never lives in a plain column.
 
-Binary values (hashes, salts, ciphertexts) are kept as base64url text, never as bytea or
+Binary values (hashes, salts, ciphertexts) are kept as digit-free text, never as bytea or
 hex: a dump then shows no long runs of digits that could be mistaken for, or hide, a
 leaked ID, card or phone number.
 """
@@ -150,7 +150,7 @@ class SubjectRow(Base):
 
 
 class VaultFieldRow(Base):
-    """One sealed personal field (AES-256-GCM under the subject's data key, base64url)."""
+    """One sealed personal field (AES-256-GCM under the subject's data key, as text)."""
 
     __tablename__ = "vault_fields"
     __table_args__ = (

@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 
 from kyc_service.domain.access import Mode, Principal, Scope
-from kyc_service.domain.encoding import b64encode
+from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.errors import AuthenticationFailed
 from kyc_service.domain.ids import new_id
 from kyc_service.persistence.tables import ApiKeyRow, TenantRow
@@ -18,8 +18,8 @@ LOOKUP_LENGTH = 12
 
 
 def _digest(salt: str, key: str) -> str:
-    """Return the salted SHA-256 of a key, base64url (keys carry 256 random bits: no slow KDF)."""
-    return b64encode(hashlib.sha256(salt.encode() + key.encode()).digest())
+    """Return the salted SHA-256 of a key, as text (keys carry 256 random bits: no slow KDF)."""
+    return encode_bytes(hashlib.sha256(salt.encode() + key.encode()).digest())
 
 
 def _split(key: str) -> tuple[Mode, str] | None:

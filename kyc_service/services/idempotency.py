@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kyc_service.domain.access import Principal
-from kyc_service.domain.encoding import b64decode, b64encode
+from kyc_service.domain.encoding import decode_bytes, encode_bytes
 from kyc_service.domain.errors import Conflict, InvalidRequest
 from kyc_service.persistence.tables import IdempotencyRow
 from kyc_service.persistence.unit_of_work import UnitOfWork
@@ -46,7 +46,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     for part in (method.encode(), path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
-    return digest.hexdigest()
+    return encode_bytes(digest.digest())
 
 
 SEALED_PREFIX = "sealed:"
@@ -60,13 +60,13 @@ def _context(principal: Principal, key: str) -> bytes:
 def seal_body(wrapper: KeyWrapper, principal: Principal, key: str, body: str) -> str:
     """Encrypt a response kept for replay (it may hold a secret shown once, like a webhook's)."""
     kek_id, sealed = wrapper.wrap(body.encode(), _context(principal, key))
-    return f"{SEALED_PREFIX}{kek_id}:{b64encode(sealed)}"
+    return f"{SEALED_PREFIX}{kek_id}:{encode_bytes(sealed)}"
 
 
 def open_body(wrapper: KeyWrapper, principal: Principal, key: str, stored: str) -> str:
     """Decrypt a response sealed by ``seal_body``."""
     kek_id, _, sealed = stored[len(SEALED_PREFIX) :].rpartition(":")
-    return wrapper.unwrap(kek_id, b64decode(sealed), _context(principal, key)).decode()
+    return wrapper.unwrap(kek_id, decode_bytes(sealed), _context(principal, key)).decode()
 
 
 def validate_key(key: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from kyc_service.domain.access import Mode, Principal
-from kyc_service.domain.encoding import b64encode
+from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.errors import Conflict, Gone, InvalidRequest, RateLimited, ResourceMissing
 from kyc_service.domain.identifiers import validate_mobile
 from kyc_service.domain.ids import new_id
@@ -42,14 +42,14 @@ SMS_TEXT = "Your verification code is {code}. It expires in 10 minutes."
 
 
 def phone_index(key: bytes, tenant_id: str, phone: str) -> str:
-    """Return the tenant-scoped blind index of a normalised phone (base64url HMAC-SHA256)."""
+    """Return the tenant-scoped blind index of a normalised phone (HMAC-SHA256, as text)."""
     message = "\x1f".join((tenant_id, "phone", phone)).encode()
-    return b64encode(hmac.new(key, message, hashlib.sha256).digest())
+    return encode_bytes(hmac.new(key, message, hashlib.sha256).digest())
 
 
 def code_digest(salt: str, code: str) -> str:
-    """Return the salted SHA-256 of a code, base64url."""
-    return b64encode(hashlib.sha256(salt.encode() + code.encode()).digest())
+    """Return the salted SHA-256 of a code, as text."""
+    return encode_bytes(hashlib.sha256(salt.encode() + code.encode()).digest())
 
 
 def new_code(mode: Mode) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.access import Mode, Principal
-from kyc_service.domain.encoding import b64decode, b64encode
+from kyc_service.domain.encoding import decode_bytes, encode_bytes
 from kyc_service.domain.errors import KycError
 from kyc_service.domain.ids import new_id
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -122,7 +122,7 @@ def create_endpoint(
         url=url,
         events=_normalise_events(events),
         secret_kek_id=kek_id,
-        secret_wrapped=b64encode(wrapped),
+        secret_wrapped=encode_bytes(wrapped),
         created_at=now,
     )
     with uow:
@@ -134,7 +134,7 @@ def create_endpoint(
 def endpoint_secret(wrapper: KeyWrapper, row: WebhookEndpointRow) -> str:
     """Unwrap an endpoint's signing secret."""
     context = _secret_context(row.id)
-    return wrapper.unwrap(row.secret_kek_id, b64decode(row.secret_wrapped), context).decode()
+    return wrapper.unwrap(row.secret_kek_id, decode_bytes(row.secret_wrapped), context).decode()
 
 
 def list_endpoints(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kyc_service.domain.encoding import b64encode
+from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.ids import new_id
 from kyc_service.observability.masking import mask_text
 from kyc_service.persistence.tables import AuditChainRow, AuditEventRow
@@ -46,7 +46,7 @@ def event_hash(event: AuditEventRow) -> str:
         "prev_hash": event.prev_hash,
     }
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return b64encode(hashlib.sha256(canonical.encode()).digest())
+    return encode_bytes(hashlib.sha256(canonical.encode()).digest())
 
 
 class AuditLog:

@@ -8,7 +8,7 @@ import re
 
 from stdnum.cn import ric, uscc
 
-from kyc_service.domain.encoding import b64encode
+from kyc_service.domain.encoding import encode_bytes
 
 INDEXED_KINDS = ("id_number", "uscc", "bank_card")
 _SEPARATORS = re.compile(r"[\s-]")
@@ -26,6 +26,6 @@ def normalise(kind: str, value: str) -> str:
 
 
 def blind_index(key: bytes, tenant_id: str, kind: str, value: str) -> str:
-    """Return the tenant-scoped blind index of ``value`` (base64url of HMAC-SHA256)."""
+    """Return the tenant-scoped blind index of ``value`` (HMAC-SHA256, as text)."""
     message = "\x1f".join((tenant_id, kind, normalise(kind, value))).encode()
-    return b64encode(hmac.new(key, message, hashlib.sha256).digest())
+    return encode_bytes(hmac.new(key, message, hashlib.sha256).digest())

@@ -7,7 +7,7 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kyc_service.domain.encoding import b64decode, b64encode
+from kyc_service.domain.encoding import decode_bytes, encode_bytes
 
 NONCE_BYTES = 12
 VERSION = "v1."
@@ -28,16 +28,19 @@ def associated_data(*parts: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, context: bytes) -> str:
-    """Encrypt ``plaintext`` bound to ``context``; return versioned base64url text."""
+    """Encrypt ``plaintext`` bound to ``context``; return versioned, digit-free text."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return VERSION + b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, context))
+    return VERSION + encode_bytes(nonce + AESGCM(key).encrypt(nonce, plaintext, context))
 
 
 def open_sealed(key: bytes, sealed: str, context: bytes) -> bytes:
     """Decrypt what ``seal`` made with the same key and context, or raise ``SealBroken``."""
     if not sealed.startswith(VERSION):
         raise SealBroken("unknown ciphertext version")
-    raw = b64decode(sealed[len(VERSION) :])
+    try:
+        raw = decode_bytes(sealed[len(VERSION) :])
+    except ValueError as exc:
+        raise SealBroken("the ciphertext is not well formed") from exc
     try:
         return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context)
     except InvalidTag as exc:

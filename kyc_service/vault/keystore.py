@@ -10,7 +10,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kyc_service.domain.encoding import b64decode, b64encode
+from kyc_service.domain.encoding import decode_bytes, encode_bytes
 from kyc_service.persistence.keystore_tables import DataKeyRow
 from kyc_service.ports import KeyWrapper
 from kyc_service.vault.envelope import associated_data, new_data_key
@@ -42,7 +42,7 @@ class KeyStore:
             id=key_id,
             purpose=purpose,
             kek_id=kek_id,
-            wrapped=b64encode(wrapped),
+            wrapped=encode_bytes(wrapped),
             created_at=self.clock(),
         )
         with self._sessions() as session:
@@ -63,7 +63,7 @@ class KeyStore:
             row = session.get(DataKeyRow, key_id)
             if row is None:
                 return None
-            return self.wrapper.unwrap(row.kek_id, b64decode(row.wrapped), self._context(key_id))
+            return self.wrapper.unwrap(row.kek_id, decode_bytes(row.wrapped), self._context(key_id))
 
     def destroy(self, key_id: str) -> None:
         """Delete the data key: whatever it sealed can never be opened again."""
@@ -98,12 +98,12 @@ class KeyStore:
     def _rewrap(self, session: Session, row: DataKeyRow) -> int:
         """Re-wrap one key under the primary KEK, unless another process just did."""
         context = self._context(row.id)
-        data_key = self.wrapper.unwrap(row.kek_id, b64decode(row.wrapped), context)
+        data_key = self.wrapper.unwrap(row.kek_id, decode_bytes(row.wrapped), context)
         kek_id, wrapped = self.wrapper.wrap(data_key, context)
         result = session.execute(
             update(DataKeyRow)
             .where(DataKeyRow.id == row.id, DataKeyRow.kek_id == row.kek_id)
-            .values(kek_id=kek_id, wrapped=b64encode(wrapped), rewrapped_at=self.clock())
+            .values(kek_id=kek_id, wrapped=encode_bytes(wrapped), rewrapped_at=self.clock())
         )
         return result.rowcount or 0
 
