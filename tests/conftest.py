@@ -194,3 +194,21 @@ def assert_error(response, status: int, type_: str, code: str) -> dict:
     assert error["request_id"] == response.headers["X-Request-Id"]
     assert error["request_id"].startswith("req_")
     return error
+
+
+@pytest.fixture(scope="session")
+def matcher():
+    """The face adapter, built as the service builds it, with its models loaded once."""
+    from adapters.face_recognition_matcher import FaceRecognitionMatcher, face_library
+
+    face_library()
+    return FaceRecognitionMatcher.from_settings({})
+
+
+@pytest.fixture(scope="session")
+def face() -> dict[str, bytes]:
+    """The bytes of each shared face photo, by name without the extension."""
+    folder = TEST_DATA / "faces"
+    if not folder.is_dir():
+        missing(f"face photos not found at {folder} (set KYC_TEST_DATA)")
+    return {path.stem: path.read_bytes() for path in sorted(folder.glob("*.jpg"))}

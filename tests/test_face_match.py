@@ -23,7 +23,7 @@ from kyc_service.domain import face_policy
 from kyc_service.domain.face_policy import FAIL_SIMILARITY, PASS_SIMILARITY, face_match_check
 from kyc_service.domain.results import FaceComparison
 from kyc_service.domain.verification import SOFT_FAILURES, CheckStatus, Status, check, decide
-from tests.conftest import TEST_DATA, missing
+from tests.conftest import TEST_DATA
 
 FACES = TEST_DATA / "faces"
 PEOPLE = {
@@ -57,21 +57,6 @@ def opened(data: bytes) -> Image.Image:
 def pair_id(pair: tuple[str, str]) -> str:
     """A readable test id for a pair of photos."""
     return f"{pair[0]}~{pair[1]}"
-
-
-@pytest.fixture(scope="module")
-def matcher() -> FaceRecognitionMatcher:
-    """The face adapter, built as the service builds it, with its models loaded once."""
-    face_recognition_matcher.face_library()
-    return FaceRecognitionMatcher.from_settings({})
-
-
-@pytest.fixture(scope="module")
-def face() -> dict[str, bytes]:
-    """The bytes of each face photo, by name without the extension."""
-    if not FACES.is_dir():
-        missing(f"face photos not found at {FACES} (set KYC_TEST_DATA)")
-    return {path.stem: path.read_bytes() for path in sorted(FACES.glob("*.jpg"))}
 
 
 @pytest.fixture(scope="module")

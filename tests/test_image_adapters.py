@@ -94,22 +94,6 @@ def test_exactly_one_opencv_distribution() -> None:
 
 
 @pytest.fixture(scope="module")
-def matcher() -> FaceRecognitionMatcher:
-    """The face adapter, built as the service builds it, with its models loaded once."""
-    built = FaceRecognitionMatcher.from_settings({})
-    built.count_faces(png(Image.new("RGB", (64, 64), "white")))
-    return built
-
-
-@pytest.fixture(scope="module")
-def face() -> dict[str, bytes]:
-    """The bytes of each face photo, by name without the extension."""
-    if not FACES.is_dir():
-        missing(f"face photos not found at {FACES} (set KYC_TEST_DATA)")
-    return {path.stem: path.read_bytes() for path in sorted(FACES.glob("*.jpg"))}
-
-
-@pytest.fixture(scope="module")
 def blank() -> bytes:
     """A generated PNG with no face in it."""
     image = Image.new("RGB", (480, 480), (236, 240, 245))
