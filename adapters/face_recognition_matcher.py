@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from adapters.imaging import reduced_copy, upright_rgb
-from kyc_service.domain.results import FaceComparison
+from kyc_service.domain.results import FaceBox, FaceComparison
 from kyc_service.ports import FaceMatcher
 
 Box = tuple[int, int, int, int]
@@ -109,9 +109,16 @@ class FaceRecognitionMatcher(FaceMatcher):
             boxes = locate(pixels, number_of_times_to_upsample=self.upsample + 1)
         return [scale_box(box, reduced, image) for box in boxes]
 
-    def count_faces(self, image: bytes) -> int:
-        """Return how many faces ``image`` shows."""
-        return len(self._boxes(upright_rgb(image)))
+    def find_faces(self, image: bytes | np.ndarray) -> list[FaceBox]:
+        """Return the box of every face ``image`` shows, largest first."""
+        boxes = sorted(self._boxes(upright_rgb(image)), key=box_area, reverse=True)
+        return [FaceBox(left, top, right, bottom) for top, right, bottom, left in boxes]
+
+    def warm_up(self) -> None:
+        """Load the detector and encoder models, and run them once."""
+        blank = np.zeros((160, 160, 3), dtype=np.uint8)
+        face_library().face_locations(blank)
+        face_library().face_encodings(blank, [(20, 140, 140, 20)], model=LANDMARKS)
 
     def _encoding(self, image: Image.Image, box: Box) -> np.ndarray:
         """Encode the face at ``box`` from the full-resolution ``image`` (memory only)."""
@@ -120,7 +127,9 @@ class FaceRecognitionMatcher(FaceMatcher):
         )
         return encodings[0]
 
-    def compare(self, reference_image: bytes, probe_image: bytes) -> FaceComparison:
+    def compare(
+        self, reference_image: bytes | np.ndarray, probe_image: bytes | np.ndarray
+    ) -> FaceComparison:
         """Compare the largest face of the reference with the single face of the probe."""
         reference = upright_rgb(reference_image)
         reference_boxes = self._boxes(reference)

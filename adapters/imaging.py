@@ -8,13 +8,18 @@ import numpy as np
 from PIL import Image, ImageOps
 
 
-def upright_rgb(image: bytes) -> Image.Image:
-    """Decode JPEG/PNG/WebP bytes into an upright RGB image (EXIF orientation applied)."""
+def upright_rgb(image: bytes | np.ndarray) -> Image.Image:
+    """Decode JPEG/PNG/WebP bytes into an upright RGB image (EXIF orientation applied).
+
+    An RGB pixel array (a rectified document, a crop of it) is taken as it is.
+    """
+    if isinstance(image, np.ndarray):
+        return Image.fromarray(np.ascontiguousarray(image[:, :, :3]))
     with Image.open(io.BytesIO(image)) as opened:
         return ImageOps.exif_transpose(opened).convert("RGB")
 
 
-def rgb_pixels(image: bytes) -> np.ndarray:
+def rgb_pixels(image: bytes | np.ndarray) -> np.ndarray:
     """Decode JPEG/PNG/WebP bytes into an upright RGB array (EXIF orientation applied)."""
     return np.asarray(upright_rgb(image))
 

@@ -34,10 +34,15 @@ def ocr_engine() -> Any:
 class RapidOcrDocumentReader(DocumentReader):
     """Reads the lines of text of a document photo, top to bottom."""
 
-    def read_lines(self, image: bytes) -> list[TextLine]:
-        """Run detection and recognition; return each line with its confidence."""
+    def read_lines(self, image: bytes | np.ndarray) -> list[TextLine]:
+        """Run detection and recognition; return each line with its confidence.
+
+        A pixel array is a rectified document or a zone of one: upright, so the text-angle
+        classifier is skipped. Image bytes are a photo, read with it.
+        """
+        upright = isinstance(image, np.ndarray)
         pixels = np.asarray(reduced_copy(upright_rgb(image), OCR_LONG_SIDE))
-        output = ocr_engine()(pixels)
+        output = ocr_engine()(pixels, use_cls=not upright)
         if output.txts is None or output.boxes is None:
             return []
         found = sorted(
@@ -45,3 +50,7 @@ class RapidOcrDocumentReader(DocumentReader):
             key=lambda item: (float(item[0][0][1]), float(item[0][0][0])),
         )
         return [TextLine(text=text, confidence=float(score)) for _, text, score in found]
+
+    def warm_up(self) -> None:
+        """Load the models and run them once on a blank page."""
+        ocr_engine()(np.full((64, 256, 3), 255, dtype=np.uint8))

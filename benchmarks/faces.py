@@ -1,7 +1,7 @@
 """Issue 5: the face_match check against a naive use of face_recognition; peak RSS.
 
 For every pair of single-face photos of ``$KYC_TEST_DATA/faces`` (default
-``../shared/data/faces``), in one run:
+``tests/data/faces``), in one run:
 
 - the service's check (``FaceRecognitionMatcher.compare`` then ``face_match_check``): the
   share of pairs decided right (same person → passed, different → ``face_mismatch``) and
@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks.servers import ROOT
 from benchmarks.settings import BenchSettings
 
-FACE_DATA = Path(os.environ.get("KYC_TEST_DATA", ROOT / ".." / "shared" / "data")) / "faces"
+FACE_DATA = Path(os.environ.get("KYC_TEST_DATA", ROOT / "tests" / "data")) / "faces"
 MULTI_FACE = frozenset({"two_people"})
 """Photos showing more than one face: not part of the pairs."""
 NAIVE_TOLERANCE = 0.6

@@ -26,7 +26,7 @@ CARDS = 10
 
 def faces_folder() -> Path | None:
     """Return the shared face photos' folder (``KYC_TEST_DATA``/faces), or None if absent."""
-    data = Path(os.environ.get("KYC_TEST_DATA", ROOT.parent / "shared" / "data"))
+    data = Path(os.environ.get("KYC_TEST_DATA", ROOT / "tests" / "data"))
     folder = data / "faces"
     return folder if folder.is_dir() else None
 

@@ -387,3 +387,61 @@ def to_jpeg(image: Image.Image, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+# --- flat scans and the degradations people's uploads suffer ----------------------------------
+
+
+def flat_scan(
+    card: Image.Image, margin: float = 0.0, colour: tuple[int, int, int] = (255, 255, 255)
+) -> tuple[Image.Image, np.ndarray]:
+    """Return ``card`` as a scanner or an SDK's auto-crop gives it, and its true corners.
+
+    ``margin`` is a plain border on every side, as a share of the card's width (0: the
+    image is the card, edge to edge).
+    """
+    pad = round(margin * card.width)
+    scan = Image.new("RGB", (card.width + 2 * pad, card.height + 2 * pad), colour)
+    scan.paste(card, (pad, pad), card_mask(card.size) if pad else None)
+    right, bottom = pad + card.width, pad + card.height
+    corners = np.array([[pad, pad], [right, pad], [right, bottom], [pad, bottom]], float)
+    return scan, corners
+
+
+def gaussian(image: Image.Image, sigma: float) -> Image.Image:
+    """Return ``image`` out of focus: a Gaussian blur of ``sigma`` pixels at its resolution."""
+    pixels = cv2.GaussianBlur(np.asarray(image.convert("RGB")), (0, 0), sigma)
+    return Image.fromarray(pixels)
+
+
+def motion_blurred(image: Image.Image, length: int = 15, angle: float = 0.0) -> Image.Image:
+    """Return ``image`` shaken: a straight motion blur of ``length`` pixels."""
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    turn = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, turn, (length, length))
+    kernel /= kernel.sum()
+    return Image.fromarray(cv2.filter2D(np.asarray(image.convert("RGB")), -1, kernel))
+
+
+def specular(image: Image.Image, centre: tuple[float, float], radius: float) -> Image.Image:
+    """Return ``image`` with an over-exposed highlight: a blown-out disc with a soft rim.
+
+    ``centre`` and ``radius`` are in pixels; the core (70 % of the radius) is pure white.
+    """
+    height, width = image.height, image.width
+    y, x = np.mgrid[0:height, 0:width]
+    distance = np.hypot(x - centre[0], y - centre[1]) / max(radius, 1.0)
+    alpha = np.clip((1.0 - distance) / 0.3, 0.0, 1.0)[:, :, None]
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32) * (1 - alpha) + 255.0 * alpha
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def low_quality_jpeg(image: Image.Image, quality: int = 10) -> Image.Image:
+    """Return ``image`` after a round trip through a JPEG of ``quality``."""
+    with Image.open(io.BytesIO(to_jpeg(image, quality))) as decoded:
+        return decoded.convert("RGB")
+
+
+NUMBER_CENTRE = (0.55, 0.87)
+"""Where the ID number sits on a front, as shares of the card's width and height."""

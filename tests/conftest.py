@@ -33,9 +33,8 @@ os.environ.setdefault("KYC_KEYSTORE_URL", f"sqlite:///{_SESSION_VAR}/keys.db")
 POSTGRES_URL = os.environ.get(
     "KYC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/kyc_test"
 )
-TEST_DATA = Path(
-    os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-)
+TEST_DATA = Path(os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parent / "data"))
+"""The real photos the tests use (``tests/data``: faces/ and photos/, each with its LICENSE)."""
 
 
 def missing(reason: str) -> None:

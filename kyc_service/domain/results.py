@@ -51,3 +51,23 @@ class FaceComparison:
 
     similarity: float | None
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """Where a face is in an image, in pixels: left, top, right, bottom."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        """The box's width in pixels."""
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        """The box's height in pixels."""
+        return self.bottom - self.top

@@ -13,7 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Self
 
-from kyc_service.domain.results import CheckOutcome, FaceComparison, TextLine
+from kyc_service.domain.results import CheckOutcome, FaceBox, FaceComparison, TextLine
+
+Image = Any
+"""Image bytes (JPEG, PNG or WebP) or an RGB pixel array (height × width × 3, uint8)."""
 
 
 class Adapter(ABC):
@@ -74,20 +77,30 @@ class FaceMatcher(Adapter):
     """Finds faces in images and says how alike two are."""
 
     @abstractmethod
-    def compare(self, reference_image: bytes, probe_image: bytes) -> FaceComparison:
+    def compare(self, reference_image: Image, probe_image: Image) -> FaceComparison:
         """Compare the face of ``reference_image`` with the one face of ``probe_image``."""
 
     @abstractmethod
-    def count_faces(self, image: bytes) -> int:
+    def find_faces(self, image: Image) -> list[FaceBox]:
+        """Return the box of every face ``image`` shows, in its own pixels."""
+
+    def count_faces(self, image: Image) -> int:
         """Return how many faces ``image`` shows."""
+        return len(self.find_faces(image))
+
+    def warm_up(self) -> None:
+        """Load the models now (at worker start) rather than on the first request."""
 
 
 class DocumentReader(Adapter):
     """Reads the text printed on a document photo (OCR)."""
 
     @abstractmethod
-    def read_lines(self, image: bytes) -> list[TextLine]:
+    def read_lines(self, image: Image) -> list[TextLine]:
         """Return the lines of text found in ``image``, top to bottom."""
+
+    def warm_up(self) -> None:
+        """Load the models now (at worker start) rather than on the first request."""
 
 
 class TaskRunner(Adapter):

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from kyc_service.domain.access import Principal
-from kyc_service.domain.document_policy import quality_problems
 from kyc_service.domain.errors import InvalidRequest
-from kyc_service.imaging import PreparedImage, UploadLimits, find_card, prepare_upload
-from kyc_service.services import verifications
-
-FACE_COUNTED = {"selfie", "id_card_front"}
-ID_CARD_SIDES = {"id_card_front", "id_card_back"}
+from kyc_service.imaging import PreparedImage, UploadLimits, prepare_upload
+from kyc_service.services import document_measures, verifications
+from kyc_service.services.document_measures import upload_problem
 
 
 def upload_limits(settings: Any) -> UploadLimits:
@@ -27,15 +24,15 @@ def upload_limits(settings: Any) -> UploadLimits:
 def accept_document(
     services: Any, principal: Principal, verification_id: str, kind: str, data: bytes
 ) -> dict[str, Any]:
-    """Validate, re-encode and seal an uploaded image; return the document object."""
+    """Validate, re-encode, measure and seal an uploaded image; return the document object."""
     row = verifications.get_verification(services.unit_of_work(), principal, verification_id)
     verifications.check_document_kind(row, kind)
     verifications.check_accepts_documents(row)
     prepared = prepare_upload(data, upload_limits(services.settings))
     quality = measure(services, principal, kind, prepared)
-    problems = quality_problems({kind: quality})
-    if problems:
-        raise InvalidRequest(PROBLEMS[problems[0][1]], code=problems[0][1], field="file")
+    code = upload_problem(kind, quality)
+    if code is not None:
+        raise InvalidRequest(problem_message(kind, code), code=code, field="file")
     document_id, _ = verifications.add_document(
         services.unit_of_work(),
         services.vault,
@@ -56,31 +53,36 @@ def accept_document(
 
 PROBLEMS = {
     "image_blurry": "the image is out of focus: take the photo again, steady and in good light",
-    "image_glare": "too much of the image is blown out by glare: avoid direct light",
-    "document_not_detected": "no ID card was found: show the whole card on a plain surface",
+    "image_glare": "a reflection hides part of the image: tilt it away from the light",
+    "document_not_detected": (
+        "no ID card was found: upload a scan of the card, or a photo of the whole card lying flat"
+    ),
+    "face_too_small": "the face is too small to compare: hold the camera closer",
+    "no_face_found": "no face was found in the photo: face the camera in good light",
+    "multiple_faces": "the photo shows more than one face: only the person should be in it",
 }
+SWAPPED = {
+    "id_card_front": (
+        "this side of the card shows no portrait: it looks like the back; upload the side "
+        "with the photo as id_card_front"
+    ),
+    "id_card_back": (
+        "this side of the card shows a portrait: it looks like the front; upload the side "
+        "with the national emblem as id_card_back"
+    ),
+}
+
+
+def problem_message(kind: str, code: str) -> str:
+    """The message of an upload refused with ``code``: what the person can do about it."""
+    if code == "document_side_swapped":
+        return SWAPPED[kind]
+    return PROBLEMS[code]
 
 
 def measure(
     services: Any, principal: Principal, kind: str, prepared: PreparedImage
 ) -> dict[str, Any]:
-    """Return the quality of an accepted image: size, sharpness, glare, card found, faces."""
-    faces = None
-    if kind in FACE_COUNTED:
-        faces = services.adapters.get("face", principal.mode).count_faces(prepared.data)
-        if kind == "selfie" and faces == 0:
-            raise InvalidRequest(
-                "no face was found in the selfie", code="no_face_found", field="file"
-            )
-        if kind == "selfie" and faces > 1:
-            raise InvalidRequest(
-                "the selfie shows more than one face", code="multiple_faces", field="file"
-            )
-    return {
-        "width": prepared.width,
-        "height": prepared.height,
-        "sharpness": round(prepared.sharpness, 2),
-        "glare": round(prepared.glare, 4),
-        "card_found": find_card(prepared.data) is not None if kind in ID_CARD_SIDES else None,
-        "faces": faces,
-    }
+    """Return the measures of an accepted image (where the document or face is, and how)."""
+    faces = services.adapters.get("face", principal.mode)
+    return document_measures.measure(prepared.pixels, kind, faces)

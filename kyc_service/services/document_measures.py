@@ -1,0 +1,114 @@
+"""Measuring an uploaded image where it matters: the rectified document, or the face.
+
+An ID card side is first found and rectified (:func:`kyc_service.imaging.find_document`);
+its sharpness is taken on the printed fields of the rectified copy at the card's own
+resolution, its glare as the largest blown-out patch on the card (the front's portrait,
+often on a white ground, left out), and the front's portrait is looked for in its zone,
+so a back uploaded as the front (or the reverse) is told apart. A selfie is judged on its
+face box: the face's size, sharpness and glare. The upload refuses what fails here
+(:func:`upload_problem`); the document_quality check records the same verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kyc_service.domain import document_policy as policy
+from kyc_service.domain.document_shapes import (
+    ID_CARD,
+    ID_CARD_BACK_TEXT_ZONE,
+    ID_CARD_PORTRAIT_ZONE,
+    ID_CARD_TEXT_ZONE,
+    Zone,
+    zone_box,
+)
+from kyc_service.domain.results import FaceBox
+from kyc_service.imaging import find_document, sharpness, specular_share
+from kyc_service.ports import FaceMatcher
+
+FRONT = "id_card_front"
+BACK = "id_card_back"
+ID_CARD_SIDES = (FRONT, BACK)
+FACE_KINDS = ("selfie",)
+
+Measures = dict[str, Any]
+
+
+def crop(pixels: np.ndarray, zone: Zone) -> np.ndarray:
+    """Return the part of ``pixels`` inside ``zone``."""
+    left, top, right, bottom = zone_box(zone, pixels.shape[1], pixels.shape[0])
+    return pixels[top:bottom, left:right]
+
+
+def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measures:
+    """Find and measure an ID card side; ``card_found`` False when there is no card."""
+    found = find_document(pixels, ID_CARD)
+    if found is None:
+        return {"card_found": False}
+    native = found.native
+    front = kind == FRONT
+    text = crop(native, ID_CARD_TEXT_ZONE if front else ID_CARD_BACK_TEXT_ZONE)
+    mask = np.ones(native.shape[:2], dtype=np.uint8)
+    if front:
+        left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, mask.shape[1], mask.shape[0])
+        mask[top:bottom, left:right] = 0
+    portrait = crop(found.rectified, ID_CARD_PORTRAIT_ZONE) if front else found.rectified
+    return {
+        "card_found": True,
+        "method": found.method,
+        "corners": [[round(x, 1), round(y, 1)] for x, y in found.corners],
+        "sharpness": _rounded(sharpness(text)),
+        "glare": round(specular_share(native, mask), 4),
+        "faces": len(faces.find_faces(portrait)),
+    }
+
+
+def measure_face_photo(pixels: np.ndarray, faces: FaceMatcher) -> Measures:
+    """Find the faces of a selfie and measure the largest on its own box."""
+    boxes = faces.find_faces(pixels)
+    measures: Measures = {"faces": len(boxes)}
+    if not boxes:
+        return measures
+    box = boxes[0]
+    region = _inside(pixels, box)
+    measures.update(
+        face_width=box.width,
+        sharpness=_rounded(sharpness(region)),
+        glare=round(specular_share(region), 4),
+    )
+    return measures
+
+
+def measure(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measures:
+    """Return the measures of an upload of ``kind`` (size and the kind's own measures)."""
+    height, width = pixels.shape[:2]
+    measures: Measures = {"width": width, "height": height}
+    if kind in ID_CARD_SIDES:
+        measures.update(measure_id_card(pixels, kind, faces))
+    elif kind in FACE_KINDS:
+        measures.update(measure_face_photo(pixels, faces))
+    return measures
+
+
+def upload_problem(kind: str, measures: Measures) -> str | None:
+    """The failure code an upload of ``kind`` with these measures is refused with, or None."""
+    if kind in FACE_KINDS:
+        return policy.face_photo_problem(measures)
+    if kind in ID_CARD_SIDES:
+        return policy.id_card_problem(kind, measures)
+    return None
+
+
+def _inside(pixels: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The part of ``pixels`` inside a face box (clipped to the image)."""
+    height, width = pixels.shape[:2]
+    left, right = max(0, box.left), min(width, box.right)
+    top, bottom = max(0, box.top), min(height, box.bottom)
+    return pixels[top:bottom, left:right]
+
+
+def _rounded(value: float | None) -> float | None:
+    """Round a measure for the record (None stays None)."""
+    return None if value is None else round(value, 4)
