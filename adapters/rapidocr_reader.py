@@ -15,6 +15,15 @@ from kyc_service.ports import DocumentReader
 OCR_LONG_SIDE = 960
 """Photos are read at most this large: a card stays legible and OCR runs ~1.5× faster."""
 
+ENGINE_PARAMS = {
+    "Det.limit_type": "max",
+    "Det.limit_side_len": OCR_LONG_SIDE,
+    "Global.log_level": "warning",
+}
+"""Text detection at the image's own size, shrunk past :data:`OCR_LONG_SIDE` only. The
+engine's default enlarges every image until its *short* side is 736 px: a one-line zone of
+a card (500 × 90 px) became 4100 × 736 and cost 2.5 CPU s to read instead of 0.1."""
+
 _load_lock = threading.Lock()
 _engine: Any = None
 
@@ -27,7 +36,7 @@ def ocr_engine() -> Any:
             from rapidocr import RapidOCR
 
             logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-            _engine = RapidOCR()
+            _engine = RapidOCR(params=ENGINE_PARAMS)
     return _engine
 
 

@@ -58,6 +58,10 @@ def load_adapter_class(port: str, name: str) -> type[Adapter]:
     return adapter_class
 
 
+WARMED_PORTS = ("face", "ocr")
+"""Ports whose models load at a worker's start, so no request pays for it."""
+
+
 @dataclass
 class Adapters:
     """The adapters of one process, per mode; each built on first use."""
@@ -99,6 +103,14 @@ class Adapters:
                     f"{setting_name(port)}=sandbox is refused for live keys in production"
                 )
             load_adapter_class(port, name)
+
+    def warm_up(self) -> None:
+        """Build the image adapters and load their models now (a worker's start)."""
+        for port in WARMED_PORTS:
+            for mode in Mode:
+                adapter = self.get(port, mode)
+                if hasattr(adapter, "warm_up"):
+                    adapter.warm_up()
 
     def close(self) -> None:
         """Close every adapter built so far."""

@@ -14,3 +14,9 @@ def child_exit(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Load the face and OCR models as the worker starts, not on its first request."""
+    services = worker.wsgi.extensions["kyc"]
+    services.adapters.warm_up()

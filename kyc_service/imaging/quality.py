@@ -8,7 +8,7 @@
   is a ratio, so it does not grow with contrast or with how much texture the region holds
   (a plain background or smooth skin is not "blurry"), and it is computed on the region as
   the camera recorded it, never on an enlarged copy, so the blur a person can fix is what
-  it sees.
+  it sees. On print only pixels near an edge count (:data:`EDGE_LEVEL`).
 - :func:`specular_share` is the share of a region covered by its largest blown-out patch
   (every channel ≥ :data:`BLOWN_OUT_LEVEL`): a reflection on a card or a face. Scattered
   white pixels (print, a catch-light in an eye) and white background outside the region
@@ -22,12 +22,23 @@ import numpy as np
 
 BLOWN_OUT_LEVEL = 250
 REBLUR_TAPS = 9
+EDGE_LEVEL = 4.0
+"""Grey levels per pixel of the re-blurred region from which a pixel is near an edge. The
+measure is taken there only: sensor and JPEG noise on flat parts (a card's background,
+smooth skin) is fine-grained and would otherwise pass for sharpness."""
+MIN_EDGE_PIXELS = 64
+"""With fewer pixels near edges, the whole region is measured."""
 MIN_SIDE = 16
 """A region smaller than this on either side is not measured (None)."""
 
 
-def sharpness(region: np.ndarray) -> float | None:
-    """Return 1 − blur effect of an RGB or grey region, in 0–1 (higher is sharper)."""
+def sharpness(region: np.ndarray, edges_only: bool = False) -> float | None:
+    """Return 1 − blur effect of an RGB or grey region, in 0–1 (higher is sharper).
+
+    ``edges_only`` measures near edges only (:data:`EDGE_LEVEL`): for print, whose flat
+    background holds nothing but noise. A face is measured whole: the fine texture of skin
+    and hair is part of what a sharp photo of it shows.
+    """
     grey = _grey(region)
     if min(grey.shape[:2]) < MIN_SIDE:
         return None
@@ -38,6 +49,9 @@ def sharpness(region: np.ndarray) -> float | None:
         reblurred = cv2.filter2D(image, -1, shaped, borderType=cv2.BORDER_REFLECT)
         variation = np.abs(np.diff(image, axis=axis))
         kept = np.abs(np.diff(reblurred, axis=axis))
+        near_edges = kept >= EDGE_LEVEL
+        if edges_only and np.count_nonzero(near_edges) >= MIN_EDGE_PIXELS:
+            variation, kept = variation[near_edges], kept[near_edges]
         total = float(variation.sum())
         if total == 0:
             blur_effects.append(1.0)

@@ -50,7 +50,7 @@ def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measur
     native = found.native
     front = kind == FRONT
     text = crop(native, ID_CARD_TEXT_ZONE if front else ID_CARD_BACK_TEXT_ZONE)
-    mask = np.ones(native.shape[:2], dtype=np.uint8)
+    mask = _without_corners(native.shape[:2])
     if front:
         left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, mask.shape[1], mask.shape[0])
         mask[top:bottom, left:right] = 0
@@ -59,7 +59,7 @@ def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measur
         "card_found": True,
         "method": found.method,
         "corners": [[round(x, 1), round(y, 1)] for x, y in found.corners],
-        "sharpness": _rounded(sharpness(text)),
+        "sharpness": _rounded(sharpness(text, edges_only=True)),
         "glare": round(specular_share(native, mask), 4),
         "faces": len(faces.find_faces(portrait)),
     }
@@ -99,6 +99,18 @@ def upload_problem(kind: str, measures: Measures) -> str | None:
     if kind in ID_CARD_SIDES:
         return policy.id_card_problem(kind, measures)
     return None
+
+
+CORNER_SHARE = 0.04
+"""The rounded corners of a card (3 mm of 85.6) show the scanner's white: not glare."""
+
+
+def _without_corners(shape: tuple[int, int]) -> np.ndarray:
+    """A mask of a rectified card without its four rounded corners."""
+    mask = np.ones(shape, dtype=np.uint8)
+    side = max(1, round(CORNER_SHARE * shape[1]))
+    mask[:side, :side] = mask[:side, -side:] = mask[-side:, :side] = mask[-side:, -side:] = 0
+    return mask
 
 
 def _inside(pixels: np.ndarray, box: FaceBox) -> np.ndarray:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from kyc_service.domain.access import Mode
 from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.errors import UpstreamUnavailable
@@ -33,11 +35,13 @@ from kyc_service.domain.verification import (
     is_final,
 )
 from kyc_service.persistence.tables import VerificationRow
+from kyc_service.services.card_reading import card_portrait, read_front, rectified_card
 from kyc_service.services.events import change_status
 from kyc_service.vault import DataUnavailable, SubjectRef
 
 log = logging.getLogger(__name__)
 ACTOR = "system:checks"
+FRONT = "id_card_front"
 
 
 @dataclass
@@ -49,6 +53,15 @@ class CheckInput:
     mode: Mode
     documents: Callable[[str], bytes | None]
     quality: dict[str, dict] = field(default_factory=dict)
+    rectified: dict[str, np.ndarray | None] = field(default_factory=dict)
+
+    def rectified_front(self) -> np.ndarray | None:
+        """The ID card front, rectified (once per run); None without one."""
+        if FRONT not in self.rectified:
+            image = self.documents(FRONT)
+            corners = self.quality.get(FRONT, {}).get("corners")
+            self.rectified[FRONT] = None if image is None else rectified_card(image, corners)
+        return self.rectified[FRONT]
 
 
 @dataclass(frozen=True)
@@ -107,10 +120,10 @@ def _document_quality(adapters: Any, given: CheckInput) -> dict:
 
 def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
     """The name and number printed on the ID card front against the submitted ones."""
-    front = given.documents("id_card_front")
+    front = given.rectified_front()
     if front is None:
         return check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable")
-    lines = adapters.get("ocr", given.mode).read_lines(front)
+    lines = read_front(adapters.get("ocr", given.mode), front)
     return id_card_ocr_check(
         lines, given.fields["individual.name"], given.fields["individual.id_number"]
     )
@@ -118,10 +131,11 @@ def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
 
 def _face_match(adapters: Any, given: CheckInput) -> dict:
     """The selfie against the portrait on the ID card front."""
-    front, selfie = given.documents("id_card_front"), given.documents("selfie")
+    front, selfie = given.rectified_front(), given.documents("selfie")
     if front is None or selfie is None:
         return check("face_match", CheckStatus.FAILED, "no_face_found")
-    return face_match_check(adapters.get("face", given.mode).compare(front, selfie))
+    portrait = card_portrait(front)
+    return face_match_check(adapters.get("face", given.mode).compare(portrait, selfie))
 
 
 def _has_face_match(given: CheckInput) -> bool:
