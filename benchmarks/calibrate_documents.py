@@ -1,6 +1,6 @@
 """Re-measure the image checks' calibration: ``python -m benchmarks.calibrate_documents``.
 
-Every set of :mod:`benchmarks.image_checks` (real photos as selfies, drawn cards as scans
+Every set of :mod:`tests.image_sets` (real photos as selfies, drawn cards as scans
 and as photos, each as it is and degraded) goes through the service's measuring and
 verdict. Printed per set and variant: how many images, the range of each measure, how many
 were refused and with which codes, and for cards how often the card was found and how far
@@ -16,7 +16,7 @@ import sys
 from collections import Counter, defaultdict
 from typing import Any
 
-from benchmarks.image_checks import (
+from tests.image_sets import (
     Verdict,
     card_samples,
     degraded_cards,

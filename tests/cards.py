@@ -445,3 +445,52 @@ def low_quality_jpeg(image: Image.Image, quality: int = 10) -> Image.Image:
 
 NUMBER_CENTRE = (0.55, 0.87)
 """Where the ID number sits on a front, as shares of the card's width and height."""
+
+
+def page(
+    size_mm: tuple[float, float] = (210.0, 297.0), px_per_mm: float = 4.0, seed: int = 0
+) -> Image.Image:
+    """Draw a plain printed page (A4 portrait by default): a title and lines of text."""
+    rng = random.Random(seed)
+    width, height = round(size_mm[0] * px_per_mm), round(size_mm[1] * px_per_mm)
+    image = Image.new("RGB", (width, height), (250, 250, 247))
+    draw = ImageDraw.Draw(image)
+    margin, size = round(0.1 * width), max(12, round(0.025 * width))
+    title = font(round(size * 1.6))
+    draw.text((width / 2, margin), "授权委托书", fill=TEXT_COLOUR, font=title, anchor="mt")
+    y = margin + 3 * size
+    while y < height - margin:
+        words = "".join(rng.choice(GIVEN + SURNAMES) for _ in range(rng.randint(8, 24)))
+        draw.text((margin, y), words, fill=TEXT_COLOUR, font=font(size))
+        y += round(size * 1.8)
+    return image
+
+
+def page_photo(
+    sheet: Image.Image,
+    angle: float = 0.0,
+    scale: float = 0.7,
+    background: str = "wood",
+    frame: tuple[int, int] = FRAME_SIZE,
+    seed: int = 0,
+) -> tuple[Image.Image, np.ndarray]:
+    """Photograph a page lying on a surface; return the photo and the page's corners.
+
+    ``scale`` is the page's share of the frame's height (pages are photographed upright).
+    """
+    corners = placement(sheet.size, frame, angle, scale * frame[1] / frame[0], 0.0)
+    if sheet.height > sheet.width:
+        width = scale * frame[1] * sheet.width / sheet.height
+        corners = placement(sheet.size, frame, angle, width / frame[0], 0.0)
+    if corners.min() < 0 or (corners > np.array(frame)).any():
+        raise ValueError("the page does not fit in the frame")
+    ground = np.asarray(surface(background, frame, seed), dtype=np.float32)
+    source = np.array([[0, 0], [sheet.width, 0], [sheet.width, sheet.height], [0, sheet.height]])
+    matrix = cv2.getPerspectiveTransform(source.astype(np.float32), corners.astype(np.float32))
+    warped = cv2.warpPerspective(np.asarray(sheet), matrix, frame, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(
+        np.full((sheet.height, sheet.width), 255, np.uint8), matrix, frame, flags=cv2.INTER_AREA
+    )
+    alpha = (mask.astype(np.float32) / 255.0)[:, :, None]
+    pixels = alpha * warped + (1 - alpha) * ground
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)), corners

@@ -59,8 +59,9 @@ last calibration made):
   fall into the grey zone: 80 px is where matching is as good as at full size. Every real
   photo's face is ≥ 100 px (img27 100 px, img43 103 px), so none is refused as too small.
 
-The failures are checked in this order: ``document_not_detected`` (no card was found:
-nothing else can be measured), ``no_face_found`` / ``multiple_faces`` / ``face_too_small``,
+The failures are checked in this order: ``document_not_detected`` (no card was found, or
+a face outside the portrait's place shows it is a photo of a person: nothing else can be
+measured), ``no_face_found`` / ``multiple_faces`` / ``face_too_small``,
 ``image_blurry``, ``image_glare``, then the side of the card (``document_side_swapped``: a
 front must show a portrait in its zone, a back must not).
 """
@@ -127,7 +128,7 @@ def face_photo_problem(measures: Measures) -> str | None:
 
 def id_card_problem(kind: str, measures: Measures) -> str | None:
     """The failure code of an ID card side's measures, or None when it is good to read."""
-    if measures.get("card_found") is False:
+    if measures.get("card_found") is False or measures.get("other_faces"):
         return NOT_DETECTED
     if _below(measures.get("sharpness"), MIN_CARD_SHARPNESS):
         return BLURRY

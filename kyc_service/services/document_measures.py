@@ -3,9 +3,10 @@
 An ID card side is first found and rectified (:func:`kyc_service.imaging.find_document`);
 its sharpness is taken on the printed fields of the rectified copy at the card's own
 resolution, its glare as the largest blown-out patch on the card (the front's portrait,
-often on a white ground, left out), and the front's portrait is looked for in its zone,
-so a back uploaded as the front (or the reverse) is told apart. A selfie is judged on its
-face box: the face's size, sharpness and glare. The upload refuses what fails here
+often on a white ground, left out), and faces are looked for on the whole card: the front's
+portrait must be in its zone (a back uploaded as the front, or the reverse, is told apart),
+and a face anywhere else means the image is a photo of a person, not a card. A selfie is
+judged on its face box: the face's size, sharpness and glare. The upload refuses what fails here
 (:func:`upload_problem`); the document_quality check records the same verdict.
 """
 
@@ -54,15 +55,27 @@ def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measur
     if front:
         left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, mask.shape[1], mask.shape[0])
         mask[top:bottom, left:right] = 0
-    portrait = crop(found.rectified, ID_CARD_PORTRAIT_ZONE) if front else found.rectified
+    portraits, others = _faces_by_place(faces.find_faces(found.rectified))
     return {
         "card_found": True,
         "method": found.method,
         "corners": [[round(x, 1), round(y, 1)] for x, y in found.corners],
         "sharpness": _rounded(sharpness(text, edges_only=True)),
         "glare": round(specular_share(native, mask), 4),
-        "faces": len(faces.find_faces(portrait)),
+        "faces": portraits,
+        "other_faces": others,
     }
+
+
+def _faces_by_place(boxes: list[FaceBox]) -> tuple[int, int]:
+    """Count the faces of a rectified card inside its portrait zone, and elsewhere."""
+    width, height = ID_CARD.canonical_size()
+    left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, width, height)
+    inside = 0
+    for box in boxes:
+        x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+        inside += left <= x <= right and top <= y <= bottom
+    return inside, len(boxes) - inside
 
 
 def measure_face_photo(pixels: np.ndarray, faces: FaceMatcher) -> Measures:

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from benchmarks.servers import ROOT
 from kyc_service.services.document_measures import measure, upload_problem
 from tests.cards import (
     BACKGROUNDS,
@@ -42,7 +41,7 @@ from tests.cards import (
     specular,
 )
 
-DATA = Path(os.environ.get("KYC_TEST_DATA", ROOT / "tests" / "data"))
+DATA = Path(os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parent / "data"))
 SCAN_MARGINS = (0.0, 0.02, 0.035, 0.05)
 SCAN_COLOURS = ((255, 255, 255), (205, 205, 205))
 ANGLES = (-20.0, -10.0, 0.0, 10.0, 20.0)
