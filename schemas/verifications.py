@@ -76,14 +76,25 @@ class DocumentFileSchema(Schema):
 
 
 class DocumentQualitySchema(Schema):
-    """What the service measured of an accepted image."""
+    """What the service measured of an accepted image, where it matters.
+
+    On an ID card: where the card was found and how (``method``: ``scan`` edge to edge,
+    ``scan_margin``, ``photo``; ``corners`` top-left, top-right, bottom-right, bottom-left
+    in the image's pixels), the sharpness of its printed fields and the glare on it, and
+    ``faces`` in its portrait's place. On a selfie: the face box's width, sharpness and
+    glare. ``sharpness`` is 0–1 (higher is sharper); ``glare`` the share of the region
+    under its largest blown-out patch.
+    """
 
     width = fields.Integer()
     height = fields.Integer()
-    sharpness = fields.Float()
-    glare = fields.Float()
+    sharpness = fields.Float(allow_none=True)
+    glare = fields.Float(allow_none=True)
     card_found = fields.Boolean(allow_none=True)
+    method = fields.String(allow_none=True)
+    corners = fields.List(fields.List(fields.Float()), allow_none=True)
     faces = fields.Integer(allow_none=True)
+    face_width = fields.Integer(allow_none=True)
 
 
 class DocumentSchema(Schema):

@@ -151,6 +151,21 @@ def portrait(path: Path, size: tuple[int, int]) -> Image.Image:
     return crop.resize(size, Image.Resampling.LANCZOS)
 
 
+def portrait_around(
+    photo: Image.Image, face: tuple[int, int, int, int], size: tuple[int, int] = (260, 320)
+) -> Image.Image:
+    """Crop a 26:32 head-and-shoulders portrait around a face box (left, top, right, bottom)."""
+    left, top, right, bottom = face
+    width, height = photo.size
+    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+    box_width = min(2.1 * (right - left), width, height * size[0] / size[1])
+    box_height = box_width * size[1] / size[0]
+    x = min(max(centre_x - box_width / 2, 0), width - box_width)
+    y = min(max(centre_y - 0.45 * box_height, 0), height - box_height)
+    crop = photo.crop((round(x), round(y), round(x + box_width), round(y + box_height)))
+    return crop.resize(size, Image.Resampling.LANCZOS)
+
+
 def _placeholder(size: tuple[int, int]) -> Image.Image:
     """A grey silhouette for a card drawn without a face photo."""
     image = Image.new("RGB", size, (222, 226, 232))
@@ -204,10 +219,16 @@ def _address_lines(address: str, per_line: int = 11) -> list[str]:
     return [address[start : start + per_line] for start in range(0, len(address), per_line)]
 
 
-def card_front(holder: Person, faces: Path | None = None, scale: float = 1.0) -> Image.Image:
+def card_front(
+    holder: Person,
+    faces: Path | None = None,
+    scale: float = 1.0,
+    photo: Image.Image | None = None,
+) -> Image.Image:
     """Draw the portrait side of ``holder``'s card; the portrait comes from ``faces``.
 
-    Without a faces folder a grey silhouette stands in for the portrait.
+    ``photo`` (a 26:32 head-and-shoulders crop, see :func:`portrait_around`) is printed
+    instead when given. Without either a grey silhouette stands in for the portrait.
     """
     image, draw = _blank_card(scale)
     _field(draw, (50, 80), "姓名", holder.name, scale)
@@ -223,7 +244,12 @@ def card_front(holder: Person, faces: Path | None = None, scale: float = 1.0) ->
         draw.text(at, line, fill=TEXT_COLOUR, font=font(round(30 * scale)), anchor="ls")
     _field(draw, (50, 470), "公民身份号码", holder.id_number, scale)
     size = (round(260 * scale), round(320 * scale))
-    photo = portrait(faces / f"{holder.face}.jpg", size) if faces else _placeholder(size)
+    if photo is not None:
+        photo = photo.resize(size, Image.Resampling.LANCZOS)
+    elif faces:
+        photo = portrait(faces / f"{holder.face}.jpg", size)
+    else:
+        photo = _placeholder(size)
     image.paste(photo, (round(560 * scale), round(60 * scale)))
     return _rounded(image)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import UTC, datetime
 
@@ -15,6 +16,31 @@ from kyc_service.persistence.tables import VerificationRow
 from kyc_service.services.api_keys import authenticate
 
 _counter = itertools.count()
+
+
+def create(client, auth, body):
+    """POST a verification."""
+    return client.post("/v1/verifications", json=body, headers=auth)
+
+
+def upload(client, auth, verification_id, kind, data, filename="photo.jpg"):
+    """POST a document upload (multipart ``kind`` and ``file``)."""
+    return client.post(
+        f"/v1/verifications/{verification_id}/documents",
+        data={"kind": kind, "file": (io.BytesIO(data), filename)},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+
+
+def submit(client, auth, verification_id):
+    """POST a submit."""
+    return client.post(f"/v1/verifications/{verification_id}/submit", headers=auth)
+
+
+def checks_of(body):
+    """The checks of a verification as {name: (status, code)}."""
+    return {c["name"]: (c["status"], c["code"]) for c in body["checks"]}
 
 
 def principal_of(app: Flask, headers: dict[str, str]) -> Principal:

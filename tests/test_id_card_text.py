@@ -175,3 +175,16 @@ def test_unreadable_is_a_soft_failure(lines: list[TextLine]) -> None:
     record = id_card_ocr_check(lines, "张三丰", NUMBER)
     assert (record["status"], record["code"]) == ("failed", "ocr_unreadable")
     assert record["code"] in SOFT_FAILURES
+
+
+def test_a_name_read_in_traditional_forms_is_the_same_name() -> None:
+    from kyc_service.domain.id_card_text import id_card_ocr_check
+
+    record = id_card_ocr_check(
+        ["姓名 黃静勇", "公民身份号码 11010519491231002X"], "黄静勇", "11010519491231002X"
+    )
+    assert record["status"] == "passed"
+    other = id_card_ocr_check(
+        ["姓名 黃静勇", "公民身份号码 11010519491231002X"], "黄静英", "11010519491231002X"
+    )
+    assert other["code"] == "ocr_mismatch"

@@ -14,23 +14,10 @@ from kyc_service.domain.access import Mode
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.services.pipeline import retry_pending
 from tests.conftest import assert_error
-from tests.helpers import count_verifications
+from tests.helpers import checks_of, count_verifications, create, submit, upload
 from tests.synthetic import card_photos, face_photo, id_number, individual_body, photo_jpeg
 
 rng = random.Random(4)
-
-
-def create(client, auth, body):
-    return client.post("/v1/verifications", json=body, headers=auth)
-
-
-def upload(client, auth, verification_id, kind, data, filename="photo.jpg"):
-    return client.post(
-        f"/v1/verifications/{verification_id}/documents",
-        data={"kind": kind, "file": (io.BytesIO(data), filename)},
-        headers=auth,
-        content_type="multipart/form-data",
-    )
 
 
 def ready(client, auth, body):
@@ -45,14 +32,6 @@ def ready(client, auth, body):
         response = upload(client, auth, verification_id, "selfie", face_photo("obama_2.jpg"))
         assert response.status_code == 201, response.get_json()
     return verification_id
-
-
-def submit(client, auth, verification_id):
-    return client.post(f"/v1/verifications/{verification_id}/submit", headers=auth)
-
-
-def checks_of(body):
-    return {c["name"]: (c["status"], c["code"]) for c in body["checks"]}
 
 
 def plain_values(body):

@@ -5,7 +5,8 @@ come as one line (``姓名 张三``) or as two, and the value's box may even sor
 label's. The number is looked for anywhere: an 18-character run ``[0-9]{17}[0-9X]`` once
 full-width characters are folded, spaces inside the run dropped, a letter O inside a digit
 run read as 0 and a lower-case x upper-cased; a candidate whose check digit is right is
-preferred. The name is the value after ``姓名``.
+preferred. The name is the value after ``姓名``, compared with traditional forms folded into
+simplified ones (an OCR engine reads 黄 as 黃 now and then).
 
 The ``id_card_ocr`` check compares both with what was submitted. A number whose check digit
 is wrong is treated as a misread, not as a different number: it sends the verification to
@@ -15,9 +16,11 @@ name could be read.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from stdnum.cn import ric
 
@@ -79,6 +82,28 @@ def normalise_name(text: str) -> str:
     return "".join(composed.split())
 
 
+def simplified(text: str) -> str:
+    """Fold traditional character forms into simplified ones (OpenCC ``t2s``)."""
+    return _to_simplified().convert(text)
+
+
+@functools.cache
+def _to_simplified() -> Any:
+    """The OpenCC converter, built once."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def same_name(read: str, submitted: str) -> bool:
+    """Tell whether a name read from a card is the submitted one.
+
+    Both are normalised and folded to simplified forms: OCR engines trained on both scripts
+    read 黄 as 黃 now and then, and a card printed in one form is the same name.
+    """
+    return simplified(normalise_name(read)) == simplified(normalise_name(submitted))
+
+
 def _plausible_name(text: str) -> str | None:
     """Return ``text`` as a name if it is only Chinese characters (and dots), else None."""
     name = normalise_name(text).strip(SEPARATORS)
@@ -132,7 +157,7 @@ def id_card_ocr_check(
     number_ok = number is not None and ric.is_valid(number)
     if number_ok and number != normalise_number(submitted_number):
         return check(CHECK_NAME, CheckStatus.FAILED, "ocr_mismatch")
-    if name is not None and name != normalise_name(submitted_name):
+    if name is not None and not same_name(name, submitted_name):
         return check(CHECK_NAME, CheckStatus.FAILED, "ocr_mismatch")
     if not number_ok or name is None:
         return check(CHECK_NAME, CheckStatus.FAILED, "ocr_unreadable")
