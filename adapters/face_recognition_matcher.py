@@ -99,19 +99,23 @@ class FaceRecognitionMatcher(FaceMatcher):
             detect_long_side=int(settings.get("detect_side", DETECT_LONG_SIDE)),
         )
 
-    def _boxes(self, image: Image.Image) -> list[Box]:
+    def _boxes(self, image: Image.Image, small_faces: bool = True) -> list[Box]:
         """Find the faces of ``image`` on its reduced copy; return full-resolution boxes."""
         reduced = reduced_copy(image, self.detect_long_side)
         pixels = np.asarray(reduced)
         locate = face_library().face_locations
         boxes = locate(pixels, number_of_times_to_upsample=self.upsample)
-        if not boxes:
+        if not boxes and small_faces:
             boxes = locate(pixels, number_of_times_to_upsample=self.upsample + 1)
         return [scale_box(box, reduced, image) for box in boxes]
 
-    def find_faces(self, image: bytes | np.ndarray) -> list[FaceBox]:
-        """Return the box of every face ``image`` shows, largest first."""
-        boxes = sorted(self._boxes(upright_rgb(image)), key=box_area, reverse=True)
+    def find_faces(self, image: bytes | np.ndarray, small_faces: bool = True) -> list[FaceBox]:
+        """Return the box of every face ``image`` shows, largest first.
+
+        ``small_faces`` False skips the upsampled second look (a card's portrait is large).
+        """
+        found = self._boxes(upright_rgb(image), small_faces)
+        boxes = sorted(found, key=box_area, reverse=True)
         return [FaceBox(left, top, right, bottom) for top, right, bottom, left in boxes]
 
     def warm_up(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from benchmarks.create import bench_create
 from benchmarks.faces import bench_faces
 from benchmarks.flow import bench_flow
+from benchmarks.images import bench_images
 from benchmarks.ocr import bench_ocr
 from benchmarks.settings import BenchSettings
 
@@ -28,6 +29,7 @@ BENCHES: dict[str, Bench] = {
     "faces": bench_faces,
     "ocr": bench_ocr,
     "flow": bench_flow,
+    "images": bench_images,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 

@@ -16,6 +16,7 @@ import sys
 from collections import Counter, defaultdict
 from typing import Any
 
+from kyc_service.domain import document_policy as policy
 from tests.image_sets import (
     Verdict,
     card_samples,
@@ -23,7 +24,6 @@ from tests.image_sets import (
     judge,
     selfie_samples,
 )
-from kyc_service.domain import document_policy as policy
 
 
 def matcher() -> Any:

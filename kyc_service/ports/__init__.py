@@ -81,8 +81,12 @@ class FaceMatcher(Adapter):
         """Compare the face of ``reference_image`` with the one face of ``probe_image``."""
 
     @abstractmethod
-    def find_faces(self, image: Image) -> list[FaceBox]:
-        """Return the box of every face ``image`` shows, in its own pixels."""
+    def find_faces(self, image: Image, small_faces: bool = True) -> list[FaceBox]:
+        """Return the box of every face ``image`` shows, in its own pixels, largest first.
+
+        ``small_faces`` False may skip the slower search for faces under ~10 % of the
+        image (a rectified card's portrait is larger than that).
+        """
 
     def count_faces(self, image: Image) -> int:
         """Return how many faces ``image`` shows."""

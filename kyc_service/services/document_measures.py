@@ -55,7 +55,7 @@ def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measur
     if front:
         left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, mask.shape[1], mask.shape[0])
         mask[top:bottom, left:right] = 0
-    portraits, others = _faces_by_place(faces.find_faces(found.rectified))
+    portraits, others = _faces_by_place(faces.find_faces(found.rectified, small_faces=False))
     return {
         "card_found": True,
         "method": found.method,
