@@ -1,10 +1,10 @@
 """Reading an ID card front: its name and number zones first, the whole card as a fallback.
 
 OCR works on the rectified card (:func:`kyc_service.imaging.find_document`), where the
-fields sit at fixed places: the 姓名 line and the 公民身份号码 line are cut out, stacked
-into one small image and read in one pass, which costs a fraction of reading the whole
-card. When the zones give no valid ID
-number or no name (a card printed a little off, a damaged one), the whole card is read.
+fields sit at fixed places: the 姓名 line and the 公民身份号码 line are read as two small
+zones, which costs a fraction of reading the whole card (stacking both zones into one
+image for one pass was measured too: 0.19 CPU s a card against 0.14). When the zones give
+no valid ID number or no name (a card printed a little off, a damaged one), the whole card is read.
 """
 
 from __future__ import annotations
@@ -24,26 +24,11 @@ from kyc_service.imaging import decoded_pixels, find_document, warp
 from kyc_service.ports import DocumentReader
 from kyc_service.services.document_measures import crop
 
-ZONE_GAP = 24
-"""White pixels between the zones stacked into one image (one OCR pass reads both)."""
-
-
-def zones_image(rectified: np.ndarray) -> np.ndarray:
-    """The name zone above the number zone, on white, as one image."""
-    zones = [crop(rectified, ID_CARD_NAME_ZONE), crop(rectified, ID_CARD_NUMBER_ZONE)]
-    width = max(zone.shape[1] for zone in zones)
-    height = sum(zone.shape[0] for zone in zones) + ZONE_GAP
-    stacked = np.full((height, width, 3), 255, dtype=np.uint8)
-    top = 0
-    for zone in zones:
-        stacked[top : top + zone.shape[0], : zone.shape[1]] = zone[:, :, :3]
-        top += zone.shape[0] + ZONE_GAP
-    return stacked
-
 
 def read_front(reader: DocumentReader, rectified: np.ndarray) -> list[TextLine]:
     """Return the lines read from a rectified card front: its zones, else the whole card."""
-    lines = reader.read_lines(zones_image(rectified))
+    lines = reader.read_lines(crop(rectified, ID_CARD_NAME_ZONE))
+    lines += reader.read_lines(crop(rectified, ID_CARD_NUMBER_ZONE))
     number = find_number(lines)
     if number is not None and ric.is_valid(number) and find_name(lines):
         return lines
