@@ -17,6 +17,11 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Load the face and OCR models as the worker starts, not on its first request."""
-    services = worker.wsgi.extensions["kyc"]
-    services.adapters.warm_up()
+    """Load the face and OCR models as the worker starts, not on its first request.
+
+    A failure is logged (its class only) and the models then load on first use instead.
+    """
+    try:
+        worker.wsgi.extensions["kyc"].adapters.warm_up()
+    except Exception as exc:  # noqa: BLE001 - the worker still serves
+        worker.log.warning("model warm-up failed: %s", type(exc).__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -158,3 +159,16 @@ def test_find_card_takes_bytes_or_pixels(cards: dict[str, Image.Image]) -> None:
     from_pixels = find_card(np.asarray(photo))
     assert from_bytes is not None and from_pixels is not None
     assert np.abs(np.asarray(from_bytes) - np.asarray(from_pixels)).max() < 3
+
+
+def test_a_plain_sheet_of_a_cards_proportions_is_no_scan() -> None:
+    sheet = np.full((1000, 1585, 3), 215, np.uint8)
+    assert find_document(sheet) is None
+    cv2.putText(sheet, "HELLO", (600, 500), cv2.FONT_HERSHEY_SIMPLEX, 3, (20, 20, 20), 6)
+    assert find_document(sheet) is None
+
+
+def test_grey_pixels_are_taken_as_they_are(cards: dict[str, Image.Image]) -> None:
+    grey = np.asarray(photo_of(cards["back"], 5.0, 0.6, "wood").convert("L"))
+    found = find_document(grey)
+    assert found is not None and found.rectified.shape == (540, 856, 3)

@@ -16,7 +16,14 @@ from kyc_service.domain.document_policy import (
     quality_problems,
 )
 
-CARD = {"card_found": True, "sharpness": 0.72, "glare": 0.0, "faces": 1, "other_faces": 0}
+CARD = {
+    "card_found": True,
+    "method": "photo",
+    "sharpness": 0.72,
+    "glare": 0.0,
+    "faces": 1,
+    "other_faces": 0,
+}
 BACK = {**CARD, "faces": 0}
 SELFIE = {"faces": 1, "face_width": 300, "sharpness": 0.65, "glare": 0.0}
 
@@ -103,3 +110,13 @@ def test_every_document_with_a_problem_is_listed() -> None:
 
 def test_missing_measures_are_not_failures() -> None:
     assert outcome({"id_card_front": {}, "selfie": {}}) == ("passed", None)
+
+
+def test_records_measured_before_rectification_are_not_judged_again() -> None:
+    legacy_front = {"sharpness": 400.0, "glare": 0.05, "card_found": True, "faces": 0}
+    legacy_selfie = {"sharpness": 56.6, "glare": 0.05, "card_found": None, "faces": 1}
+    assert outcome({"id_card_front": legacy_front, "selfie": legacy_selfie}) == ("passed", None)
+    assert id_card_problem("id_card_back", {**legacy_front, "card_found": False}) == (
+        "document_not_detected"
+    )
+    assert face_photo_problem({**legacy_selfie, "faces": 2}) == "multiple_faces"

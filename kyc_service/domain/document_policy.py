@@ -95,7 +95,7 @@ MULTIPLE_FACES = "multiple_faces"
 SIDE_SWAPPED = "document_side_swapped"
 FRONT = "id_card_front"
 BACK = "id_card_back"
-FACE_KINDS = ("selfie", "legal_rep_photo")
+FACE_KINDS = ("selfie",)
 
 Measures = Mapping[str, Any]
 
@@ -111,12 +111,18 @@ def _above(value: Any, threshold: float) -> bool:
 
 
 def face_photo_problem(measures: Measures) -> str | None:
-    """The failure code of a selfie's measures, or None when it is good to compare."""
+    """The failure code of a selfie's measures, or None when it is good to compare.
+
+    A record measured before the face box was (no ``face_width``) was judged when it was
+    uploaded, on other scales: only its face count is read again.
+    """
     faces = measures.get("faces")
     if faces == 0:
         return NO_FACE
     if faces is not None and faces > 1:
         return MULTIPLE_FACES
+    if "face_width" not in measures:
+        return None
     if _below(measures.get("face_width"), MIN_FACE_WIDTH):
         return FACE_TOO_SMALL
     if _below(measures.get("sharpness"), MIN_FACE_SHARPNESS):
@@ -127,9 +133,15 @@ def face_photo_problem(measures: Measures) -> str | None:
 
 
 def id_card_problem(kind: str, measures: Measures) -> str | None:
-    """The failure code of an ID card side's measures, or None when it is good to read."""
+    """The failure code of an ID card side's measures, or None when it is good to read.
+
+    A record measured before the card was rectified (no ``method``) was judged when it was
+    uploaded, on other scales: only a missing card is read again.
+    """
     if measures.get("card_found") is False or measures.get("other_faces"):
         return NOT_DETECTED
+    if "method" not in measures:
+        return None
     if _below(measures.get("sharpness"), MIN_CARD_SHARPNESS):
         return BLURRY
     if _above(measures.get("glare"), MAX_CARD_GLARE):

@@ -11,11 +11,12 @@ The search, on a copy at most :data:`DETECTION_LONG_SIDE` long: (1) the largest 
 quadrilateral among the outlines of edge and brightness maps whose corners are near right
 angles, whose side ratio is the shape's, and whose sides run along edges (a photo); (2)
 the outline of what differs from a plain border (a scan with a margin); (3) the whole
-image, when its own side ratio is the shape's and it is mostly pale, as paper and cards
-are (an edge-to-edge scan). The corners are then mapped back to the full image, and the
-document is warped to its canonical size (:class:`~kyc_service.domain.document_shapes.
-DocumentShape`) for OCR, the card's portrait and seal detection, and to its own size
-(never enlarged) for the quality measures.
+image, when its own side ratio is the shape's, it is mostly pale, as paper and cards are,
+and it carries print (an edge-to-edge scan). A pale photo of the card's proportions may
+still pass (3): what is on it is checked after (a portrait in its place, OCR). The corners
+are then mapped back to the full image, and the document is warped to its canonical size
+(``DocumentShape.canonical_size``) for OCR, the card's portrait and seal detection, and
+to its own size (never enlarged) for the quality measures.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ PALE_LEVEL = 140
 """Grey level from which a pixel counts as pale (paper, a card's background)."""
 MIN_PALE_SHARE = 0.5
 """The least share of pale pixels in an edge-to-edge scan."""
+MIN_PRINT_MARKS = 30
+"""The least number of character-sized dark marks in an edge-to-edge scan."""
 DETECTION_LONG_SIDE = 640
 
 Corners = list[tuple[float, float]]
@@ -70,17 +73,22 @@ class FoundDocument:
     native: np.ndarray
 
 
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Return 8-bit RGB pixels: grey is repeated, an alpha channel dropped."""
+    if pixels.ndim == 2:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    return pixels[:, :, :3]
+
+
 def find_document(pixels: np.ndarray, shape: DocumentShape = ID_CARD) -> FoundDocument | None:
-    """Find a document of ``shape`` in RGB ``pixels``; None when there is none."""
+    """Find a document of ``shape`` in RGB (or grey) ``pixels``; None when there is none."""
+    pixels = as_rgb(pixels)
     small, factor = _shrunk(pixels)
     located = _locate(small, shape)
     if located is None:
         return None
     quad, method = located
-    corners = _ordered(quad / factor)
-    height, width = pixels.shape[:2]
-    corners[:, 0] = np.clip(corners[:, 0], 0, width)
-    corners[:, 1] = np.clip(corners[:, 1], 0, height)
+    corners = _inside_image(_ordered(quad / factor), pixels.shape)
     landscape = _is_landscape(corners, shape)
     canonical = shape.canonical_size(landscape)
     return FoundDocument(
@@ -97,7 +105,16 @@ def find_corners(pixels: np.ndarray, shape: DocumentShape = ID_CARD) -> Corners 
     located = _locate(small, shape)
     if located is None:
         return None
-    return [(float(x), float(y)) for x, y in _ordered(located[0] / factor)]
+    corners = _inside_image(_ordered(located[0] / factor), pixels.shape)
+    return [(float(x), float(y)) for x, y in corners]
+
+
+def _inside_image(corners: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Clip corners to the image (a card cut by the frame's edge ends at the edge)."""
+    height, width = shape[:2]
+    corners[:, 0] = np.clip(corners[:, 0], 0, width)
+    corners[:, 1] = np.clip(corners[:, 1], 0, height)
+    return corners
 
 
 def _locate(small: np.ndarray, shape: DocumentShape) -> tuple[np.ndarray, str] | None:
@@ -119,13 +136,14 @@ def _locate(small: np.ndarray, shape: DocumentShape) -> tuple[np.ndarray, str] |
 def warp(pixels: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Warp the quadrilateral ``corners`` (TL, TR, BR, BL) of ``pixels`` onto ``size``."""
     width, height = size
+    corners = np.asarray(corners, dtype=np.float64)
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(np.asarray(corners, dtype=np.float32), target)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
     side = float(np.linalg.norm(corners[1] - corners[0]))
     shrinking = side > width
     flags = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.warpPerspective(
-        pixels[:, :, :3], matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE
+        as_rgb(pixels), matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE
     )
 
 
@@ -146,7 +164,8 @@ def _is_landscape(corners: np.ndarray, shape: DocumentShape) -> bool:
 
 
 def _shrunk(pixels: np.ndarray) -> tuple[np.ndarray, float]:
-    """Return a copy at most :data:`DETECTION_LONG_SIDE` long, and the factor applied."""
+    """Return an RGB copy at most :data:`DETECTION_LONG_SIDE` long, and the factor applied."""
+    pixels = as_rgb(pixels)
     factor = min(1.0, DETECTION_LONG_SIDE / max(pixels.shape[:2]))
     if factor == 1.0:
         return np.ascontiguousarray(pixels[:, :, :3]), 1.0
@@ -295,7 +314,24 @@ def _is_edge_to_edge_scan(grey: np.ndarray, shape: DocumentShape) -> bool:
         return False
     if not shape.either_orientation and (width >= height) != shape.landscape:
         return False
-    return float((grey >= PALE_LEVEL).mean()) >= MIN_PALE_SHARE
+    return float((grey >= PALE_LEVEL).mean()) >= MIN_PALE_SHARE and _has_print(grey)
+
+
+def _has_print(grey: np.ndarray) -> bool:
+    """Whether the image carries print: many small dark marks (characters) on it.
+
+    A drawn card measures 77–128 marks, a page 400 or more; a plain sheet or a wall with a
+    word on it, a handful.
+    """
+    dark = cv2.adaptiveThreshold(
+        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 25
+    )
+    count, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    height, width = grey.shape
+    areas, tall = stats[1:count, cv2.CC_STAT_AREA], stats[1:count, cv2.CC_STAT_HEIGHT]
+    wide = stats[1:count, cv2.CC_STAT_WIDTH]
+    marks = (areas >= 6) & (tall >= 3) & (tall <= 0.08 * height) & (wide <= 0.08 * width)
+    return int(marks.sum()) >= MIN_PRINT_MARKS
 
 
 # --- geometry --------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
   is the share of its pixel-to-pixel variation that the re-blur removes. A sharp region
   loses most of it (≈ 0.5–0.8), an out-of-focus one has little left to lose (< 0.45). It
   is a ratio, so it does not grow with contrast or with how much texture the region holds
-  (a plain background or smooth skin is not "blurry"), and it is computed on the region as
+  (a face with smooth skin, or in front of a plain background, is not "blurry"; a region
+  with no detail at all measures 0), and it is computed on the region as
   the camera recorded it, never on an enlarged copy, so the blur a person can fix is what
   it sees. On print only pixels near an edge count (:data:`EDGE_LEVEL`).
 - :func:`specular_share` is the share of a region covered by its largest blown-out patch
@@ -39,9 +40,9 @@ def sharpness(region: np.ndarray, edges_only: bool = False) -> float | None:
     background holds nothing but noise. A face is measured whole: the fine texture of skin
     and hair is part of what a sharp photo of it shows.
     """
-    grey = _grey(region)
-    if min(grey.shape[:2]) < MIN_SIDE:
+    if region.ndim < 2 or min(region.shape[:2]) < MIN_SIDE:
         return None
+    grey = _grey(region)
     image = grey.astype(np.float64)
     kernel = np.ones(REBLUR_TAPS) / REBLUR_TAPS
     blur_effects = []

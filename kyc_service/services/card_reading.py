@@ -35,12 +35,20 @@ def read_front(reader: DocumentReader, rectified: np.ndarray) -> list[TextLine]:
     return reader.read_lines(rectified)
 
 
-def rectified_card(image: bytes, corners: list | None) -> np.ndarray | None:
-    """Return the stored card image rectified: at its recorded corners, else found again."""
+def rectified_card(image: bytes, corners: list | None) -> np.ndarray:
+    """Return the stored card image rectified: at its recorded corners, else found again.
+
+    An image stored before corners were recorded, where no card is found again, is taken
+    whole (as it was read then).
+    """
     pixels = decoded_pixels(image)
     if corners is None:
         found = find_document(pixels, ID_CARD)
-        return None if found is None else found.rectified
+        if found is None:
+            height, width = pixels.shape[:2]
+            corners = [[0, 0], [width, 0], [width, height], [0, height]]
+        else:
+            return found.rectified
     return warp(pixels, np.asarray(corners, dtype=np.float64), ID_CARD.canonical_size())
 
 
