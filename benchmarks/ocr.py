@@ -59,7 +59,7 @@ def bench_ocr(settings: BenchSettings) -> dict[str, Any]:
     for holder, data in photos[1:]:
         corners = find_card(data)
         wall, cpu = time.perf_counter(), time.process_time()
-        lines = read_front(reader, rectified_card(data, corners))
+        lines = read_front(reader, rectified_card(data, corners)[0])
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
         read_back += parse_front(lines) == (holder.name, holder.id_number)

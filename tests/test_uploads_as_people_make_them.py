@@ -152,3 +152,28 @@ def test_face_match_on_the_labelled_pairs(client, auth, matcher):
     assert correct / decided >= 0.99, outcomes
     assert decided >= 0.9 * len(pairs()), outcomes
     assert not [k for k in outcomes if k.startswith("other")], outcomes
+
+
+def test_documents_measured_before_rectification_still_decide(client, auth, app):
+    """A verification whose documents were measured the old way (no corners, Laplacian
+    sharpness, whole-photo glare) is decided as before: the card is found again."""
+    from sqlalchemy import update
+
+    from kyc_service.persistence.tables import VaultDocumentRow
+
+    body = individual_body(rng, face_match=True)
+    verification_id = create(client, auth, body).get_json()["id"]
+    for kind, image in card_photos(body).items():
+        assert upload(client, auth, verification_id, kind, image).status_code == 201
+    selfie = face_photo("obama_2.jpg")
+    assert upload(client, auth, verification_id, "selfie", selfie).status_code == 201
+    legacy = {"width": 1280, "height": 960, "sharpness": 410.0, "glare": 0.05, "faces": 1}
+    with app.extensions["kyc"].unit_of_work() as uow:
+        uow.session.execute(
+            update(VaultDocumentRow)
+            .where(VaultDocumentRow.verification_id == verification_id)
+            .values(quality={**legacy, "card_found": True})
+        )
+        uow.commit()
+    decided = submit(client, auth, verification_id).get_json()
+    assert decided["status"] == "verified", decided["checks"]

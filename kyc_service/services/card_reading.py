@@ -35,21 +35,21 @@ def read_front(reader: DocumentReader, rectified: np.ndarray) -> list[TextLine]:
     return reader.read_lines(rectified)
 
 
-def rectified_card(image: bytes, corners: list | None) -> np.ndarray:
-    """Return the stored card image rectified: at its recorded corners, else found again.
+def rectified_card(image: bytes, corners: list | None) -> tuple[np.ndarray, bool]:
+    """Return the stored card image rectified, and whether it is (else the whole image).
 
-    An image stored before corners were recorded, where no card is found again, is taken
-    whole (as it was read then).
+    The card is warped at its recorded corners; an image stored before corners were
+    recorded is searched again, and where no card is found it is taken whole, as it was
+    read then.
     """
     pixels = decoded_pixels(image)
-    if corners is None:
-        found = find_document(pixels, ID_CARD)
-        if found is None:
-            height, width = pixels.shape[:2]
-            corners = [[0, 0], [width, 0], [width, height], [0, height]]
-        else:
-            return found.rectified
-    return warp(pixels, np.asarray(corners, dtype=np.float64), ID_CARD.canonical_size())
+    if corners is not None:
+        canonical = ID_CARD.canonical_size()
+        return warp(pixels, np.asarray(corners, dtype=np.float64), canonical), True
+    found = find_document(pixels, ID_CARD)
+    if found is None:
+        return pixels, False
+    return found.rectified, True
 
 
 def card_portrait(rectified: np.ndarray) -> np.ndarray:

@@ -53,10 +53,10 @@ class CheckInput:
     mode: Mode
     documents: Callable[[str], bytes | None]
     quality: dict[str, dict] = field(default_factory=dict)
-    rectified: dict[str, np.ndarray | None] = field(default_factory=dict)
+    rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
 
-    def rectified_front(self) -> np.ndarray | None:
-        """The ID card front, rectified (once per run); None without one."""
+    def rectified_front(self) -> tuple[np.ndarray, bool] | None:
+        """The ID card front and whether it is rectified (once per run); None without one."""
         if FRONT not in self.rectified:
             image = self.documents(FRONT)
             corners = self.quality.get(FRONT, {}).get("corners")
@@ -123,7 +123,7 @@ def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
     front = given.rectified_front()
     if front is None:
         return check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable")
-    lines = read_front(adapters.get("ocr", given.mode), front)
+    lines = read_front(adapters.get("ocr", given.mode), front[0])
     return id_card_ocr_check(
         lines, given.fields["individual.name"], given.fields["individual.id_number"]
     )
@@ -134,7 +134,8 @@ def _face_match(adapters: Any, given: CheckInput) -> dict:
     front, selfie = given.rectified_front(), given.documents("selfie")
     if front is None or selfie is None:
         return check("face_match", CheckStatus.FAILED, "no_face_found")
-    portrait = card_portrait(front)
+    card, rectified = front
+    portrait = card_portrait(card) if rectified else card
     return face_match_check(adapters.get("face", given.mode).compare(portrait, selfie))
 
 
