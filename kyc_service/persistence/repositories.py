@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kyc_service.domain.verification import FINAL_STATUSES
 from kyc_service.persistence.tables import (
     ApiKeyRow,
     IdempotencyRow,
@@ -152,6 +153,18 @@ class VerificationRepository:
             .values(masked={}, redacted=True, updated_at=now)
         )
         return result.rowcount or 0
+
+    def in_flight_of_subject(
+        self, tenant_id: str, mode: str, reference: str
+    ) -> Sequence[VerificationRow]:
+        """Return a subject's verifications that are not final yet, locked for update."""
+        query = select(VerificationRow).where(
+            VerificationRow.tenant_id == tenant_id,
+            VerificationRow.mode == mode,
+            VerificationRow.reference == reference,
+            VerificationRow.status.not_in([s.value for s in FINAL_STATUSES]),
+        )
+        return self.session.scalars(query.with_for_update()).all()
 
     def page(
         self,

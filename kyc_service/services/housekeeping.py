@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.services.subjects import cancel_erased
 from kyc_service.vault import SweepReport, Vault
 
 
@@ -21,6 +22,7 @@ def sweep_retention(uow: UnitOfWork, vault: Vault) -> SweepReport:
                 uow.verifications.redact_subject(
                     ref.tenant_id, ref.mode, ref.reference, vault.clock()
                 )
+                cancel_erased(uow, ref, vault.clock())
             uow.commit()
         total.documents_deleted += report.documents_deleted
         total.subjects_erased.extend(report.subjects_erased)

@@ -37,6 +37,7 @@ from kyc_service.domain.verification import (
 from kyc_service.persistence.tables import VerificationRow
 from kyc_service.services.card_reading import card_portrait, read_front, rectified_card
 from kyc_service.services.events import change_status
+from kyc_service.services.subjects import cancel_as_erased
 from kyc_service.vault import DataUnavailable, SubjectRef
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,11 @@ def run_checks(services: Any, verification_id: str) -> None:
     if loaded is None:
         return
     given, checks = loaded
-    result = run_steps(services.adapters, given, checks)
+    try:
+        result = run_steps(services.adapters, given, checks)
+    except DataUnavailable:  # the subject was erased while the checks ran
+        _cancel_erased(services, verification_id)
+        return
     _record(services, verification_id, result)
 
 
@@ -208,13 +213,17 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
                 uow.session, ref, row.id, actor=ACTOR, action="verification.checks"
             )
         except DataUnavailable:
-            fields = {}
-        held = vault.documents(uow.session, ref, row.id)
-        kinds = {kind: document_id for kind, (document_id, _) in held.items()}
-        quality = {kind: measures for kind, (_, measures) in held.items()}
-        uow.commit()
-        checks = [dict(c) for c in row.checks or []]
-        options = dict(row.options or {})
+            fields = None
+        if fields is not None:
+            held = vault.documents(uow.session, ref, row.id)
+            kinds = {kind: document_id for kind, (document_id, _) in held.items()}
+            quality = {kind: measures for kind, (_, measures) in held.items()}
+            uow.commit()
+            checks = [dict(c) for c in row.checks or []]
+            options = dict(row.options or {})
+    if fields is None:  # erased, or past retention: nothing can be decided
+        _cancel_erased(services, verification_id)
+        return None
 
     opened: dict[str, bytes] = {}
 
@@ -232,6 +241,15 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
         return image
 
     return CheckInput(fields, options, Mode(row.mode), documents, quality), checks
+
+
+def _cancel_erased(services: Any, verification_id: str) -> None:
+    """Cancel a processing verification whose subject's data is gone (erased, expired)."""
+    with services.unit_of_work() as uow:
+        row = uow.verifications.by_id(verification_id, for_update=True)
+        if row is not None and not is_final(Status(row.status)):
+            cancel_as_erased(uow.session, row, services.vault.clock())
+        uow.commit()
 
 
 def _record(services: Any, verification_id: str, result: RunResult) -> None:
