@@ -136,20 +136,21 @@ def kek() -> None:
 @kek.command("rotate")
 @click.option("--retire-old", is_flag=True, help="Remove the old KEKs once nothing uses them.")
 def kek_rotate(retire_old: bool) -> None:
-    """Add a new primary KEK and re-wrap every data key under it (no field is decrypted)."""
-    from kyc_service.services.housekeeping import rotate_kek
+    """Add a new primary KEK and re-wrap every value it wraps (no field is decrypted)."""
+    from kyc_service.services.key_rotation import rotate_kek
 
     services = _services()
     try:
-        report = rotate_kek(services.vault, retire_old=retire_old)
+        report = rotate_kek(services.vault, services.unit_of_work(), retire_old=retire_old)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         services.close()
     retired = ", ".join(report.retired) or "none"
     click.echo(
-        f"new primary KEK {report.new_kek_id}; re-wrapped {report.rewrapped} data keys; "
-        f"retired: {retired}"
+        f"new primary KEK {report.new_kek_id}; re-wrapped {report.rewrapped} data keys, "
+        f"{report.webhook_secrets} webhook secrets, {report.idempotent_responses} stored "
+        f"responses; retired: {retired}"
     )
 
 

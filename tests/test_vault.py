@@ -44,7 +44,8 @@ from kyc_service.persistence.tables import (
     VaultFieldRow,
     VerificationRow,
 )
-from kyc_service.services.housekeeping import RotationReport, rotate_kek, sweep_retention
+from kyc_service.services.housekeeping import sweep_retention
+from kyc_service.services.key_rotation import RotationReport, rotate_kek
 from kyc_service.services.subjects import erase_subject
 from kyc_service.vault import ChainBreak, DataUnavailable, SubjectRef, Vault
 from kyc_service.vault.audit import event_hash
@@ -551,7 +552,7 @@ def _rotate_and_reopen(rig: Rig, path: Path, old_document: str) -> None:
         kek_ids = connection.execute(select(DataKeyRow.kek_id)).scalars().all()
     assert len(kek_ids) == 101 and set(kek_ids) == {"kek-1"}
 
-    report = rotate_kek(rig.vault, retire_old=True)
+    report = rotate_kek(rig.vault, rig.uow(), retire_old=True)
 
     assert report == RotationReport(new_kek_id="kek-2", rewrapped=101, retired=("kek-1",))
     document = json.loads(path.read_text())
@@ -899,7 +900,8 @@ def test_cli_kek_rotate_needs_a_key_file(
             env={**env, "KYC_KEK": None, "KYC_KEK_FILE": str(path)},
         )
         assert result.exit_code == 0, result.output
-        assert "new primary KEK kek-2; re-wrapped 2 data keys; retired: kek-1" in result.output
+        assert "new primary KEK kek-2; re-wrapped 2 data keys" in result.output
+        assert "retired: kek-1" in result.output
         assert set(json.loads(path.read_text())["keys"]) == {"kek-2"}
         reopened = rig.with_wrapper(LocalKeyWrapper.from_settings({"file": path}))
         assert open_fields(rig, held, vault=reopened) == held.person.fields()

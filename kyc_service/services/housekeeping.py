@@ -1,10 +1,9 @@
-"""Housekeeping: the retention sweep and the key-encryption-key rotation."""
+"""Housekeeping: the retention sweep (the KEK rotation is in :mod:`.key_rotation`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.services.key_rotation import RotationReport, rotate_kek
 from kyc_service.services.subjects import cancel_erased
 from kyc_service.vault import SweepReport, Vault
 
@@ -30,28 +29,4 @@ def sweep_retention(uow: UnitOfWork, vault: Vault) -> SweepReport:
             return total
 
 
-@dataclass(frozen=True)
-class RotationReport:
-    """What a KEK rotation did."""
-
-    new_kek_id: str
-    rewrapped: int
-    retired: tuple[str, ...]
-
-
-def rotate_kek(vault: Vault, retire_old: bool = False) -> RotationReport:
-    """Add a new primary KEK, re-wrap every data key under it, and optionally retire the rest.
-
-    No field is decrypted: only the data keys are unwrapped and wrapped again.
-    """
-    wrapper = vault.keystore.wrapper
-    new_id = wrapper.rotate()
-    rewrapped = vault.keystore.rewrap_all()
-    retired: list[str] = []
-    if retire_old:
-        in_use = vault.keystore.kek_ids_in_use()
-        for kek_id in wrapper.key_ids():
-            if kek_id != new_id and kek_id not in in_use:
-                wrapper.retire(kek_id)
-                retired.append(kek_id)
-    return RotationReport(new_id, rewrapped, tuple(retired))
+__all__ = ["RotationReport", "rotate_kek", "sweep_retention"]

@@ -52,21 +52,41 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 SEALED_PREFIX = "sealed:"
 
 
-def _context(principal: Principal, key: str) -> bytes:
+def row_context(tenant_id: str, mode: str, key: str) -> bytes:
     """Bind a stored response to its tenant, mode and key."""
-    return "\x1f".join(("idempotency", principal.tenant_id, principal.mode.value, key)).encode()
+    return "\x1f".join(("idempotency", tenant_id, mode, key)).encode()
+
+
+def _context(principal: Principal, key: str) -> bytes:
+    """The binding of a response stored for ``principal``'s request."""
+    return row_context(principal.tenant_id, principal.mode.value, key)
+
+
+def seal_sealed(wrapper: KeyWrapper, context: bytes, body: str) -> str:
+    """Encrypt ``body`` under the primary KEK: ``sealed:<kek id>:<ciphertext>``."""
+    kek_id, sealed = wrapper.wrap(body.encode(), context)
+    return f"{SEALED_PREFIX}{kek_id}:{encode_bytes(sealed)}"
+
+
+def sealed_kek_id(stored: str) -> str:
+    """The id of the KEK a stored response is sealed under."""
+    return stored[len(SEALED_PREFIX) :].rpartition(":")[0]
+
+
+def open_sealed(wrapper: KeyWrapper, context: bytes, stored: str) -> str:
+    """Decrypt a value sealed by :func:`seal_sealed`."""
+    kek_id, _, sealed = stored[len(SEALED_PREFIX) :].rpartition(":")
+    return wrapper.unwrap(kek_id, decode_bytes(sealed), context).decode()
 
 
 def seal_body(wrapper: KeyWrapper, principal: Principal, key: str, body: str) -> str:
     """Encrypt a response kept for replay (it may hold a secret shown once, like a webhook's)."""
-    kek_id, sealed = wrapper.wrap(body.encode(), _context(principal, key))
-    return f"{SEALED_PREFIX}{kek_id}:{encode_bytes(sealed)}"
+    return seal_sealed(wrapper, _context(principal, key), body)
 
 
 def open_body(wrapper: KeyWrapper, principal: Principal, key: str, stored: str) -> str:
     """Decrypt a response sealed by ``seal_body``."""
-    kek_id, _, sealed = stored[len(SEALED_PREFIX) :].rpartition(":")
-    return wrapper.unwrap(kek_id, decode_bytes(sealed), _context(principal, key)).decode()
+    return open_sealed(wrapper, _context(principal, key), stored)
 
 
 def validate_key(key: str) -> None:

@@ -67,7 +67,7 @@ def _time(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _secret_context(endpoint_id: str) -> bytes:
+def secret_context(endpoint_id: str) -> bytes:
     """Bind a wrapped secret to its endpoint, so wrapped secrets cannot be swapped."""
     return associated_data("webhook-secret", endpoint_id)
 
@@ -114,7 +114,7 @@ def create_endpoint(
     webhook_transport.resolve_target(url, principal.mode)
     endpoint_id = new_id("we")
     secret = "whsec_" + secrets.token_urlsafe(32)
-    kek_id, wrapped = wrapper.wrap(secret.encode(), _secret_context(endpoint_id))
+    kek_id, wrapped = wrapper.wrap(secret.encode(), secret_context(endpoint_id))
     row = WebhookEndpointRow(
         id=endpoint_id,
         tenant_id=principal.tenant_id,
@@ -133,7 +133,7 @@ def create_endpoint(
 
 def endpoint_secret(wrapper: KeyWrapper, row: WebhookEndpointRow) -> str:
     """Unwrap an endpoint's signing secret."""
-    context = _secret_context(row.id)
+    context = secret_context(row.id)
     return wrapper.unwrap(row.secret_kek_id, decode_bytes(row.secret_wrapped), context).decode()
 
 

@@ -1,0 +1,158 @@
+"""Key-encryption-key rotation over every value a KEK wraps, in both databases.
+
+A KEK wraps three kinds of values, each stored with the id of the KEK that wrapped it:
+
+========================  ===================  ========================================
+table (database)          column               KEK id kept in
+========================  ===================  ========================================
+``data_keys`` (key store) ``wrapped``          ``kek_id`` (subjects' keys, blind index)
+``webhook_endpoints``     ``secret_wrapped``   ``secret_kek_id``
+``idempotency_keys``      ``response_body``    the value: ``sealed:<kek id>:<ciphertext>``
+========================  ===================  ========================================
+
+:data:`WRAPPED_VALUES` lists them; a test finds every column that holds a KEK-wrapped
+value in a database dump and fails when one is missing here. Rotation re-wraps each value
+not under the primary KEK (unwrap and wrap again: nothing sealed under a data key is
+opened), and a KEK is retired only when a count over all of them finds it unused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from kyc_service.domain.encoding import encode_bytes
+from kyc_service.persistence.tables import IdempotencyRow, WebhookEndpointRow
+from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.ports import KeyWrapper
+from kyc_service.services import idempotency, webhooks
+from kyc_service.vault import Vault
+
+
+@dataclass(frozen=True)
+class WrappedColumn:
+    """A column holding KEK-wrapped values, and where their KEK id is kept."""
+
+    table: str
+    column: str
+    kek_id_column: str | None
+
+
+WRAPPED_VALUES = (
+    WrappedColumn("data_keys", "wrapped", "kek_id"),
+    WrappedColumn("webhook_endpoints", "secret_wrapped", "secret_kek_id"),
+    WrappedColumn("idempotency_keys", "response_body", None),
+)
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    """What a KEK rotation did: the new KEK, how many values of each kind were re-wrapped."""
+
+    new_kek_id: str
+    rewrapped: int
+    retired: tuple[str, ...]
+    webhook_secrets: int = 0
+    idempotent_responses: int = 0
+
+
+def rotate_kek(vault: Vault, uow: UnitOfWork, retire_old: bool = False) -> RotationReport:
+    """Add a new primary KEK, re-wrap every KEK-wrapped value under it, optionally retire.
+
+    Safe to repeat: what is already under the primary is left alone, so a rotation cut
+    short is finished by running it again (the old KEK stays until nothing uses it).
+    """
+    wrapper = vault.keystore.wrapper
+    new_id = wrapper.rotate()
+    data_keys = vault.keystore.rewrap_all()
+    secrets = rewrap_webhook_secrets(uow, wrapper)
+    responses = rewrap_idempotent_responses(uow, wrapper)
+    retired: list[str] = []
+    if retire_old:
+        in_use = vault.keystore.kek_ids_in_use() | kek_ids_in_data(uow)
+        for kek_id in wrapper.key_ids():
+            if kek_id != new_id and kek_id not in in_use:
+                wrapper.retire(kek_id)
+                retired.append(kek_id)
+    return RotationReport(new_id, data_keys, tuple(retired), secrets, responses)
+
+
+def rewrap_webhook_secrets(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
+    """Re-wrap every webhook endpoint secret not under the primary KEK."""
+    primary, done = wrapper.primary_id(), 0
+    while True:
+        with uow:
+            rows = uow.session.scalars(
+                select(WebhookEndpointRow)
+                .where(WebhookEndpointRow.secret_kek_id != primary)
+                .limit(BATCH)
+            ).all()
+            for row in rows:
+                secret = webhooks.endpoint_secret(wrapper, row).encode()
+                kek_id, wrapped = wrapper.wrap(secret, webhooks.secret_context(row.id))
+                done += _swap(
+                    uow,
+                    WebhookEndpointRow,
+                    row.id,
+                    (WebhookEndpointRow.secret_kek_id, row.secret_kek_id),
+                    {"secret_kek_id": kek_id, "secret_wrapped": encode_bytes(wrapped)},
+                )
+            uow.commit()
+        if not rows:
+            return done
+
+
+def rewrap_idempotent_responses(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
+    """Re-wrap every stored idempotent response not sealed under the primary KEK."""
+    primary, done, after = wrapper.primary_id(), 0, 0
+    current = f"{idempotency.SEALED_PREFIX}{primary}:"
+    while True:
+        with uow:
+            rows = uow.session.scalars(
+                select(IdempotencyRow)
+                .where(
+                    IdempotencyRow.id > after,
+                    IdempotencyRow.response_body.startswith(idempotency.SEALED_PREFIX),
+                    ~IdempotencyRow.response_body.startswith(current),
+                )
+                .order_by(IdempotencyRow.id)
+                .limit(BATCH)
+            ).all()
+            for row in rows:
+                after = row.id
+                context = idempotency.row_context(row.tenant_id, row.mode, row.key)
+                body = idempotency.open_sealed(wrapper, context, row.response_body)
+                done += _swap(
+                    uow,
+                    IdempotencyRow,
+                    row.id,
+                    (IdempotencyRow.response_body, row.response_body),
+                    {"response_body": idempotency.seal_sealed(wrapper, context, body)},
+                )
+            uow.commit()
+        if not rows:
+            return done
+
+
+def kek_ids_in_data(uow: UnitOfWork) -> set[str]:
+    """The KEK ids that still wrap a webhook secret or an idempotent response."""
+    with uow:
+        found = set(uow.session.scalars(select(WebhookEndpointRow.secret_kek_id).distinct()))
+        bodies = uow.session.scalars(
+            select(IdempotencyRow.response_body).where(
+                IdempotencyRow.response_body.startswith(idempotency.SEALED_PREFIX)
+            )
+        )
+        found |= {idempotency.sealed_kek_id(body) for body in bodies}
+    return found
+
+
+def _swap(uow: UnitOfWork, table: type, row_id: object, seen: tuple, values: dict) -> int:
+    """Update one row unless another process changed it since it was read (0 then)."""
+    column, value = seen
+    result = uow.session.execute(
+        update(table).where(table.id == row_id, column == value).values(**values)
+    )
+    return result.rowcount or 0
