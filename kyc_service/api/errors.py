@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from kyc_service.domain.errors import KycError
+from kyc_service.domain.errors import KycError, problem_entry
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +58,62 @@ def _first_field(messages: Any, path: tuple[str, ...] = ()) -> tuple[str, str]:
     return ".".join(path), str(messages)
 
 
+def _every_field(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Return the dotted path and message of every validation error, sorted by path."""
+    if isinstance(messages, dict):
+        return [
+            found
+            for key in sorted(messages, key=str)
+            for found in _every_field(messages[key], (*path, str(key)))
+        ]
+    if isinstance(messages, list) and messages and not all(isinstance(m, str) for m in messages):
+        return [found for item in messages for found in _every_field(item, path)]
+    if isinstance(messages, list):
+        return [(".".join(path), str(messages[0]) if messages else "is invalid")]
+    return [(".".join(path), str(messages))]
+
+
 def _validation_error(exc: HTTPException) -> Response:
-    """Turn flask-smorest's 422 into ``validation_failed`` naming the first bad field."""
+    """Turn flask-smorest's 422 into ``validation_failed``: the first bad field, and all."""
     messages = getattr(exc, "data", {}).get("messages", {})
     location = next(iter(messages), None)
     field_path, message = _first_field(messages.get(location, {}) if location else {})
+    every = _every_field(messages.get(location, {})) if location else []
+    errors = [
+        {"field": path or None, "code": "validation_failed", "message": f"{path}: {text}"}
+        for path, text in every
+    ]
     return error_response(
         422,
         "invalid_request",
         "validation_failed",
         f"{field_path}: {message}" if field_path else "the request failed validation",
         field=field_path or None,
+        extra={
+            "errors": errors
+            or [
+                {
+                    "field": None,
+                    "code": "validation_failed",
+                    "message": "the request failed validation",
+                }
+            ]
+        },
     )
 
 
 def handle_kyc_error(exc: KycError) -> Response:
-    """Answer a deliberate error as it says."""
+    """Answer a deliberate error as it says; a 422 lists its problems under ``errors``."""
+    extra = dict(exc.extra)
+    if exc.status == 422 and "errors" not in extra:
+        extra["errors"] = [problem_entry(exc)]
     return error_response(
         exc.status,
         exc.type,
         exc.code,
         exc.message,
         field=exc.field,
-        extra=exc.extra,
+        extra=extra,
         headers=exc.headers,
     )
 

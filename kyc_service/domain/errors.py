@@ -39,6 +39,43 @@ class InvalidRequest(KycError):
     status = 422
 
 
+class Problems:
+    """Collects every validation problem of a request, to report them all at once.
+
+    ``check(function, *args)`` runs one validator and returns its value, or None after
+    noting its :class:`InvalidRequest`; ``raise_if_any()`` then raises the first problem,
+    with every one of them under ``errors`` (API.md § Errors).
+    """
+
+    def __init__(self) -> None:
+        self.found: list[InvalidRequest] = []
+
+    def check(self, function: Any, *args: Any) -> Any:
+        """Return ``function(*args)``, or None when it raised an InvalidRequest (noted)."""
+        try:
+            return function(*args)
+        except InvalidRequest as problem:
+            self.found.append(problem)
+            return None
+
+    def raise_if_any(self) -> None:
+        """Raise the first problem, listing every problem in ``errors``."""
+        if not self.found:
+            return
+        first = self.found[0]
+        raise InvalidRequest(
+            first.message,
+            code=first.code,
+            field=first.field,
+            extra={"errors": [problem_entry(problem) for problem in self.found]},
+        )
+
+
+def problem_entry(problem: KycError) -> dict[str, Any]:
+    """One item of the ``errors`` list: field, code and message."""
+    return {"field": problem.field, "code": problem.code, "message": problem.message}
+
+
 class BadRequest(InvalidRequest):
     """The request cannot be parsed at all (400)."""
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from kyc_service.domain import identifiers
 from kyc_service.domain.access import Principal
-from kyc_service.domain.errors import Conflict, InvalidRequest, ResourceMissing
+from kyc_service.domain.errors import Conflict, InvalidRequest, Problems, ResourceMissing
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.masking import mask_card, mask_id_number, mask_name, mask_phone
 from kyc_service.domain.verification import (
@@ -76,29 +76,45 @@ def today_in_china(now: datetime) -> date:
     return now.astimezone(CHINA_TIME).date()
 
 
-def validate_individual(body: Mapping[str, Any], today: date) -> IndividualInput:
-    """Validate a person's data with the libraries of ``domain.identifiers``."""
+def validate_individual(
+    body: Mapping[str, Any], today: date, problems: Problems | None = None
+) -> IndividualInput:
+    """Validate a person's data with the libraries of ``domain.identifiers``.
+
+    Every problem is noted in ``problems`` (a new collector raises them all at the end).
+    """
+    own = problems is None
+    problems = problems or Problems()
     person = body.get("individual") or {}
     card = person.get("bank_card") or None
-    return IndividualInput(
-        name=identifiers.validate_name(person.get("name", ""), "individual.name"),
-        id_number=identifiers.validate_id_number(
-            person.get("id_number", ""), "individual.id_number", today
+    check = problems.check
+    validated = IndividualInput(
+        name=check(identifiers.validate_name, person.get("name", ""), "individual.name"),
+        id_number=check(
+            identifiers.validate_id_number,
+            person.get("id_number", ""),
+            "individual.id_number",
+            today,
         ),
-        phone=identifiers.validate_mobile(person["phone"], "individual.phone")
+        phone=check(identifiers.validate_mobile, person["phone"], "individual.phone")
         if person.get("phone")
         else None,
-        card_number=identifiers.validate_unionpay_card(
-            card["number"], "individual.bank_card.number"
+        card_number=check(
+            identifiers.validate_unionpay_card, card["number"], "individual.bank_card.number"
         )
         if card
         else None,
-        reserved_phone=identifiers.validate_mobile(
-            card["reserved_phone"], "individual.bank_card.reserved_phone"
+        reserved_phone=check(
+            identifiers.validate_mobile,
+            card["reserved_phone"],
+            "individual.bank_card.reserved_phone",
         )
         if card
         else None,
     )
+    if own:
+        problems.raise_if_any()
+    return validated
 
 
 def create_verification(
@@ -111,16 +127,18 @@ def create_verification(
             field="type",
         )
     now = vault.clock()
-    person = validate_individual(body, today_in_china(now))
+    problems = Problems()
+    person = validate_individual(body, today_in_china(now), problems)
     options = {"face_match": bool((body.get("options") or {}).get("face_match", False))}
     consent = body.get("consent") or {}
-    identifiers.check_consent(
+    card = (body.get("individual") or {}).get("bank_card")
+    problems.check(
+        identifiers.check_consent,
         bool(consent.get("granted")),
         list(consent.get("purposes") or []),
-        identifiers.required_purposes(
-            bank_card=bool(person.card_number), face_match=options["face_match"]
-        ),
+        identifiers.required_purposes(bank_card=bool(card), face_match=options["face_match"]),
     )
+    problems.raise_if_any()
     row = VerificationRow(
         id=new_id("ver"),
         tenant_id=principal.tenant_id,
