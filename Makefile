@@ -28,6 +28,7 @@ test: install  ## the whole suite (SQLite, and PostgreSQL when KYC_TEST_POSTGRES
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python -m benchmarks
