@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from adapters.opencv_images import find_document
 from benchmarks.settings import BenchSettings
 from kyc_service.domain.document_policy import MIN_FACE_WIDTH
 from kyc_service.domain.face_policy import face_match_check
-from kyc_service.imaging import find_document
 from kyc_service.services.card_reading import card_portrait
 from tests import cards
 from tests.image_sets import (

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from adapters.opencv_images import OpenCvDocumentImaging, find_card
 from adapters.rapidocr_reader import RapidOcrDocumentReader
 from benchmarks.servers import ROOT
 from benchmarks.settings import BenchSettings
 from kyc_service.domain.id_card_text import parse_front
-from kyc_service.imaging import find_card
 from kyc_service.services.card_reading import read_front, rectified_card
 from tests.cards import Person, card_front, person, photo_of, to_jpeg
 
@@ -59,7 +59,7 @@ def bench_ocr(settings: BenchSettings) -> dict[str, Any]:
     for holder, data in photos[1:]:
         corners = find_card(data)
         wall, cpu = time.perf_counter(), time.process_time()
-        lines = read_front(reader, rectified_card(data, corners)[0])
+        lines = read_front(reader, rectified_card(data, corners, OpenCvDocumentImaging())[0])
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
         read_back += parse_front(lines) == (holder.name, holder.id_number)

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "SMS_ADAPTER": "sandbox",
     "FACE_ADAPTER": "face_recognition",
     "OCR_ADAPTER": "rapidocr",
+    "IMAGING_ADAPTER": "opencv",
     "MAX_UPLOAD_MB": 10,
     "MAX_IMAGE_MEGAPIXELS": 40,
     "RETENTION_DAYS": 365,

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from adapters.opencv_images import OpenCvDocumentImaging
 from kyc_service.services.document_measures import measure, upload_problem
 from tests.cards import (
     BACKGROUNDS,
@@ -41,6 +42,8 @@ from tests.cards import (
     specular,
 )
 
+IMAGING = OpenCvDocumentImaging()
+"""The document finder and quality measures, as the service builds them."""
 DATA = Path(os.environ.get("KYC_TEST_DATA", Path(__file__).resolve().parent / "data"))
 SCAN_MARGINS = (0.0, 0.02, 0.035, 0.05)
 SCAN_COLOURS = ((255, 255, 255), (205, 205, 205))
@@ -181,5 +184,5 @@ def judge(sample: Sample, matcher: Any) -> Verdict:
     sample.image.save(buffer, format="JPEG", quality=92)
     with Image.open(io.BytesIO(buffer.getvalue())) as decoded:
         pixels = np.asarray(decoded.convert("RGB"))
-    measures = measure(pixels, sample.kind, matcher)
+    measures = measure(pixels, sample.kind, matcher, IMAGING)
     return Verdict(sample, measures, upload_problem(sample.kind, measures))

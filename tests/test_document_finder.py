@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from adapters.opencv_images import find_card, find_document
 from kyc_service.domain.document_shapes import A3, A4, ID_CARD
-from kyc_service.imaging import find_card, find_document
 from tests.cards import (
     BACKGROUNDS,
     FRAME_SIZE,

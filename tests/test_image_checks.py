@@ -20,6 +20,7 @@ from kyc_service.services.document_measures import measure, upload_problem
 from tests.cards import require_font
 from tests.image_sets import (
     BLURS,
+    IMAGING,
     Verdict,
     card_samples,
     degraded_cards,
@@ -122,7 +123,7 @@ def test_a_face_under_the_minimum_is_too_small(matcher: Any) -> None:
     small = photo.resize((round(photo.width * shrink), round(photo.height * shrink)))
     canvas = Image.new("RGB", (640, 480), (128, 128, 128))
     canvas.paste(small, (100, 100))
-    measures = measure(np.asarray(canvas), "selfie", matcher)
+    measures = measure(np.asarray(canvas), "selfie", matcher, IMAGING)
     assert measures["faces"] == 1 and measures["face_width"] < MIN_FACE_WIDTH
     assert upload_problem("selfie", measures) == "face_too_small"
 
@@ -131,7 +132,7 @@ def test_a_photo_of_a_person_is_not_an_id_card(matcher: Any) -> None:
     accepted = []
     for name, photo in real_photos():
         for kind in ("id_card_front", "id_card_back"):
-            measures = measure(np.asarray(photo), kind, matcher)
+            measures = measure(np.asarray(photo), kind, matcher, IMAGING)
             if upload_problem(kind, measures) is None:
                 accepted.append((name, kind))
     # A pale landscape photo of a card's proportions is taken for an edge-to-edge scan; one

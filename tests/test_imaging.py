@@ -15,15 +15,9 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageFilter, features
 
+from adapters.opencv_images import sharpness, specular_share
 from kyc_service.domain.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
-from kyc_service.imaging import (
-    PreparedImage,
-    UploadLimits,
-    prepare_upload,
-    sharpness,
-    sniff_media_type,
-    specular_share,
-)
+from kyc_service.imaging import PreparedImage, UploadLimits, prepare_upload, sniff_media_type
 
 LIMITS = UploadLimits(max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
 EOI = b"\xff\xd9"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,18 @@ class FaceBox:
     def height(self) -> int:
         """The box's height in pixels."""
         return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class FoundDocument:
+    """A document found in an image: its corners (TL, TR, BR, BL), how, and its copies.
+
+    ``rectified`` is the document at its canonical size (RGB pixels); ``native`` is the
+    same warp at the size the document has in the image, never larger (for quality
+    measures). ``method`` is ``photo``, ``scan_margin`` or ``scan``.
+    """
+
+    corners: list[tuple[float, float]]
+    method: str
+    rectified: Any
+    native: Any

@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Self
 
-from kyc_service.domain.results import CheckOutcome, FaceBox, FaceComparison, TextLine
+from kyc_service.domain.document_shapes import DocumentShape
+from kyc_service.domain.results import (
+    CheckOutcome,
+    FaceBox,
+    FaceComparison,
+    FoundDocument,
+    TextLine,
+)
 
 Image = Any
 """Image bytes (JPEG, PNG or WebP) or an RGB pixel array (height × width × 3, uint8)."""
@@ -107,6 +114,26 @@ class DocumentReader(Adapter):
         """Load the models now (at worker start) rather than on the first request."""
 
 
+class DocumentImaging(Adapter):
+    """Finds a document in an image, rectifies it, and measures image quality."""
+
+    @abstractmethod
+    def find_document(self, pixels: Any, shape: DocumentShape) -> FoundDocument | None:
+        """Find a document of ``shape`` in RGB ``pixels`` (a flat scan or a photo of it)."""
+
+    @abstractmethod
+    def warp(self, pixels: Any, corners: Any, size: tuple[int, int]) -> Any:
+        """Warp the quadrilateral ``corners`` (TL, TR, BR, BL) of ``pixels`` onto ``size``."""
+
+    @abstractmethod
+    def sharpness(self, region: Any, edges_only: bool = False) -> float | None:
+        """Return the region's sharpness in 0–1 (None when it is too small to measure)."""
+
+    @abstractmethod
+    def specular_share(self, region: Any, mask: Any = None) -> float:
+        """Return the share of the region under its largest blown-out patch."""
+
+
 class TaskRunner(Adapter):
     """Runs the pipeline of a submitted verification, here or on a worker pool."""
 
@@ -163,6 +190,7 @@ PORT_GROUPS: dict[str, tuple[str, type[Adapter]]] = {
     "sms": ("kyc.sms_senders", SmsSender),
     "face": ("kyc.face_matchers", FaceMatcher),
     "ocr": ("kyc.document_readers", DocumentReader),
+    "imaging": ("kyc.document_imaging", DocumentImaging),
     "executor": ("kyc.task_runners", TaskRunner),
     "kek": ("kyc.key_wrappers", KeyWrapper),
 }

@@ -1,6 +1,6 @@
 """Measuring an uploaded image where it matters: the rectified document, or the face.
 
-An ID card side is first found and rectified (:func:`kyc_service.imaging.find_document`);
+An ID card side is first found and rectified (the ``DocumentImaging`` port);
 its sharpness is taken on the printed fields of the rectified copy at the card's own
 resolution, its glare as the largest blown-out patch on the card (the front's portrait,
 often on a white ground, left out), and faces are looked for on the whole card: the front's
@@ -26,8 +26,7 @@ from kyc_service.domain.document_shapes import (
     zone_box,
 )
 from kyc_service.domain.results import FaceBox
-from kyc_service.imaging import find_document, sharpness, specular_share
-from kyc_service.ports import FaceMatcher
+from kyc_service.ports import DocumentImaging, FaceMatcher
 
 FRONT = "id_card_front"
 BACK = "id_card_back"
@@ -43,9 +42,11 @@ def crop(pixels: np.ndarray, zone: Zone) -> np.ndarray:
     return pixels[top:bottom, left:right]
 
 
-def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measures:
+def measure_id_card(
+    pixels: np.ndarray, kind: str, faces: FaceMatcher, imaging: DocumentImaging
+) -> Measures:
     """Find and measure an ID card side; ``card_found`` False when there is no card."""
-    found = find_document(pixels, ID_CARD)
+    found = imaging.find_document(pixels, ID_CARD)
     if found is None:
         return {"card_found": False}
     native = found.native
@@ -60,8 +61,8 @@ def measure_id_card(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measur
         "card_found": True,
         "method": found.method,
         "corners": [[round(x, 1), round(y, 1)] for x, y in found.corners],
-        "sharpness": _rounded(sharpness(text, edges_only=True)),
-        "glare": round(specular_share(native, mask), 4),
+        "sharpness": _rounded(imaging.sharpness(text, edges_only=True)),
+        "glare": round(imaging.specular_share(native, mask), 4),
         "faces": portraits,
         "other_faces": others,
     }
@@ -78,7 +79,9 @@ def _faces_by_place(boxes: list[FaceBox]) -> tuple[int, int]:
     return inside, len(boxes) - inside
 
 
-def measure_face_photo(pixels: np.ndarray, faces: FaceMatcher) -> Measures:
+def measure_face_photo(
+    pixels: np.ndarray, faces: FaceMatcher, imaging: DocumentImaging
+) -> Measures:
     """Find the faces of a selfie and measure the largest on its own box."""
     boxes = faces.find_faces(pixels)
     measures: Measures = {"faces": len(boxes)}
@@ -88,20 +91,22 @@ def measure_face_photo(pixels: np.ndarray, faces: FaceMatcher) -> Measures:
     region = _inside(pixels, box)
     measures.update(
         face_width=box.width,
-        sharpness=_rounded(sharpness(region)),
-        glare=round(specular_share(region), 4),
+        sharpness=_rounded(imaging.sharpness(region)),
+        glare=round(imaging.specular_share(region), 4),
     )
     return measures
 
 
-def measure(pixels: np.ndarray, kind: str, faces: FaceMatcher) -> Measures:
+def measure(
+    pixels: np.ndarray, kind: str, faces: FaceMatcher, imaging: DocumentImaging
+) -> Measures:
     """Return the measures of an upload of ``kind`` (size and the kind's own measures)."""
     height, width = pixels.shape[:2]
     measures: Measures = {"width": width, "height": height}
     if kind in ID_CARD_SIDES:
-        measures.update(measure_id_card(pixels, kind, faces))
+        measures.update(measure_id_card(pixels, kind, faces, imaging))
     elif kind in FACE_KINDS:
-        measures.update(measure_face_photo(pixels, faces))
+        measures.update(measure_face_photo(pixels, faces, imaging))
     return measures
 
 

@@ -85,4 +85,5 @@ def measure(
 ) -> dict[str, Any]:
     """Return the measures of an accepted image (where the document or face is, and how)."""
     faces = services.adapters.get("face", principal.mode)
-    return document_measures.measure(prepared.pixels, kind, faces)
+    imaging = services.adapters.get("imaging", principal.mode)
+    return document_measures.measure(prepared.pixels, kind, faces, imaging)

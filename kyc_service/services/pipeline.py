@@ -56,12 +56,14 @@ class CheckInput:
     quality: dict[str, dict] = field(default_factory=dict)
     rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
 
-    def rectified_front(self) -> tuple[np.ndarray, bool] | None:
+    def rectified_front(self, imaging: Any) -> tuple[np.ndarray, bool] | None:
         """The ID card front and whether it is rectified (once per run); None without one."""
         if FRONT not in self.rectified:
             image = self.documents(FRONT)
             corners = self.quality.get(FRONT, {}).get("corners")
-            self.rectified[FRONT] = None if image is None else rectified_card(image, corners)
+            self.rectified[FRONT] = (
+                None if image is None else rectified_card(image, corners, imaging)
+            )
         return self.rectified[FRONT]
 
 
@@ -121,7 +123,7 @@ def _document_quality(adapters: Any, given: CheckInput) -> dict:
 
 def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
     """The name and number printed on the ID card front against the submitted ones."""
-    front = given.rectified_front()
+    front = given.rectified_front(adapters.get("imaging", given.mode))
     if front is None:
         return check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable")
     lines = read_front(adapters.get("ocr", given.mode), front[0])
@@ -132,7 +134,8 @@ def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
 
 def _face_match(adapters: Any, given: CheckInput) -> dict:
     """The selfie against the portrait on the ID card front."""
-    front, selfie = given.rectified_front(), given.documents("selfie")
+    front = given.rectified_front(adapters.get("imaging", given.mode))
+    selfie = given.documents("selfie")
     if front is None or selfie is None:
         return check("face_match", CheckStatus.FAILED, "no_face_found")
     card, rectified = front

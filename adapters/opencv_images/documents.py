@@ -21,12 +21,11 @@ to its own size (never enlarged) for the quality measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
 from kyc_service.domain.document_shapes import ID_CARD, DocumentShape
+from kyc_service.domain.results import FoundDocument
 
 ASPECT_TOLERANCE = 0.12
 """How far (as a share) a found side ratio may be from the shape's."""
@@ -56,21 +55,6 @@ MIN_PRINT_MARKS = 30
 DETECTION_LONG_SIDE = 640
 
 Corners = list[tuple[float, float]]
-
-
-@dataclass(frozen=True)
-class FoundDocument:
-    """A document found in an image: its corners (TL, TR, BR, BL), how, and its copies.
-
-    ``rectified`` is the document at its canonical size (RGB); ``native`` is the same
-    warp at the size the document has in the image, never larger (for quality measures).
-    ``method`` is ``photo``, ``scan_margin`` or ``scan``.
-    """
-
-    corners: Corners
-    method: str
-    rectified: np.ndarray
-    native: np.ndarray
 
 
 def as_rgb(pixels: np.ndarray) -> np.ndarray:
