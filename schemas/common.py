@@ -5,6 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 
+class ProblemSchema(Schema):
+    """One problem of a request: the field, its code and a message."""
+
+    field = fields.String(allow_none=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class ErrorBodySchema(Schema):
     """The one error shape of API.md § Errors."""
 
@@ -13,6 +21,10 @@ class ErrorBodySchema(Schema):
     message = fields.String(required=True)
     field = fields.String(allow_none=True)
     request_id = fields.String(required=True)
+    errors = fields.List(
+        fields.Nested(ProblemSchema),
+        metadata={"description": "every problem of the request (422 validation answers)"},
+    )
 
 
 class ErrorSchema(Schema):

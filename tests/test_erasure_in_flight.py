@@ -126,3 +126,28 @@ def test_data_gone_under_a_running_retry_cancels_it_and_the_batch_goes_on(app, c
     assert fetch(client, auth, gone)["status"] == "canceled"
     assert fetch(client, auth, gone)["last_error"]["code"] == "subject_erased"
     assert fetch(client, auth, kept)["status"] == "verified"
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"), [("erased", "subject_erased"), ("past_retention", "data_expired")]
+)
+def test_data_gone_while_the_checks_run_cancels_without_a_trace(app, client, auth, reason, code):
+    """The documents vanish between reading the fields and running the steps."""
+    from kyc_service.vault import DataUnavailable
+
+    services = app.extensions["kyc"]
+    body = individual_body(rng, reference=f"user-{reason}")
+    verification_id = ready(client, auth, body)
+
+    def gone(*args, **kwargs):
+        raise DataUnavailable(reason)
+
+    services.vault.get_document = gone
+    answered = submit(client, auth, verification_id)
+    assert answered.status_code == 200
+    shell = fetch(client, auth, verification_id)
+    assert shell["status"] == "canceled" and shell["last_error"]["code"] == code
+    assert shell["redacted"] is True and shell.get("individual") in (None, {})
+    events = client.get("/v1/events?limit=100", headers=auth).get_json()["data"]
+    (canceled,) = [e for e in events if e["type"] == "verification.canceled"]
+    assert body["individual"]["name"][0] not in str(canceled["data"]["object"])

@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from kyc_service.domain.errors import KycError, problem_entry
+from kyc_service.domain.errors import MAX_PROBLEMS, KycError, problem_entry
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _validation_error(exc: HTTPException) -> Response:
     every = _every_field(messages.get(location, {})) if location else []
     errors = [
         {"field": path or None, "code": "validation_failed", "message": f"{path}: {text}"}
-        for path, text in every
+        for path, text in every[:MAX_PROBLEMS]
     ]
     return error_response(
         422,

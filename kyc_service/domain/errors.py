@@ -39,6 +39,10 @@ class InvalidRequest(KycError):
     status = 422
 
 
+MAX_PROBLEMS = 50
+"""The most problems one answer lists."""
+
+
 class Problems:
     """Collects every validation problem of a request, to report them all at once.
 
@@ -63,11 +67,14 @@ class Problems:
         if not self.found:
             return
         first = self.found[0]
+        if first.status != InvalidRequest.status:
+            raise first
+        listed = self.found[:MAX_PROBLEMS]
         raise InvalidRequest(
             first.message,
             code=first.code,
             field=first.field,
-            extra={"errors": [problem_entry(problem) for problem in self.found]},
+            extra={"errors": [problem_entry(problem) for problem in listed]},
         )
 
 

@@ -66,11 +66,17 @@ def rotate_kek(vault: Vault, uow: UnitOfWork, retire_old: bool = False) -> Rotat
     """
     wrapper = vault.keystore.wrapper
     new_id = wrapper.rotate()
-    data_keys = vault.keystore.rewrap_all()
-    secrets = rewrap_webhook_secrets(uow, wrapper)
-    responses = rewrap_idempotent_responses(uow, wrapper)
+    data_keys, secrets, responses = _rewrap_everything(vault, uow, wrapper)
     retired: list[str] = []
     if retire_old:
+        # a second pass catches what other processes wrapped under the old primary while
+        # the first ran (they read the new key file on their next wrap); then the count
+        more = _rewrap_everything(vault, uow, wrapper)
+        data_keys, secrets, responses = (
+            data_keys + more[0],
+            secrets + more[1],
+            responses + more[2],
+        )
         in_use = vault.keystore.kek_ids_in_use() | kek_ids_in_data(uow)
         for kek_id in wrapper.key_ids():
             if kek_id != new_id and kek_id not in in_use:
@@ -79,24 +85,38 @@ def rotate_kek(vault: Vault, uow: UnitOfWork, retire_old: bool = False) -> Rotat
     return RotationReport(new_id, data_keys, tuple(retired), secrets, responses)
 
 
+def _rewrap_everything(vault: Vault, uow: UnitOfWork, wrapper: KeyWrapper) -> tuple[int, int, int]:
+    """One re-wrap pass over every kind of wrapped value; how many of each."""
+    return (
+        vault.keystore.rewrap_all(),
+        rewrap_webhook_secrets(uow, wrapper),
+        rewrap_idempotent_responses(uow, wrapper),
+    )
+
+
 def rewrap_webhook_secrets(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
-    """Re-wrap every webhook endpoint secret not under the primary KEK."""
-    primary, done = wrapper.primary_id(), 0
+    """Re-wrap every webhook endpoint secret not under the primary KEK (one pass by id)."""
+    primary, done, after = wrapper.primary_id(), 0, ""
     while True:
         with uow:
             rows = uow.session.scalars(
                 select(WebhookEndpointRow)
-                .where(WebhookEndpointRow.secret_kek_id != primary)
+                .where(
+                    WebhookEndpointRow.id > after,
+                    WebhookEndpointRow.secret_kek_id != primary,
+                )
+                .order_by(WebhookEndpointRow.id)
                 .limit(BATCH)
             ).all()
             for row in rows:
+                after = row.id
                 secret = webhooks.endpoint_secret(wrapper, row).encode()
                 kek_id, wrapped = wrapper.wrap(secret, webhooks.secret_context(row.id))
                 done += _swap(
                     uow,
                     WebhookEndpointRow,
                     row.id,
-                    (WebhookEndpointRow.secret_kek_id, row.secret_kek_id),
+                    (WebhookEndpointRow.secret_wrapped, row.secret_wrapped),
                     {"secret_kek_id": kek_id, "secret_wrapped": encode_bytes(wrapped)},
                 )
             uow.commit()

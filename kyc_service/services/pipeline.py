@@ -37,7 +37,7 @@ from kyc_service.domain.verification import (
 from kyc_service.persistence.tables import VerificationRow
 from kyc_service.services.card_reading import card_portrait, read_front, rectified_card
 from kyc_service.services.events import change_status
-from kyc_service.services.subjects import cancel_as_erased
+from kyc_service.services.subjects import DATA_EXPIRED, SUBJECT_ERASED, cancel_as_erased
 from kyc_service.vault import DataUnavailable, SubjectRef
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,8 @@ def run_checks(services: Any, verification_id: str) -> None:
     given, checks = loaded
     try:
         result = run_steps(services.adapters, given, checks)
-    except DataUnavailable:  # the subject was erased while the checks ran
-        _cancel_erased(services, verification_id)
+    except DataUnavailable as gone:  # the subject was erased while the checks ran
+        _cancel_erased(services, verification_id, gone.reason)
         return
     _record(services, verification_id, result)
 
@@ -215,8 +215,8 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
             fields = vault.get_fields(
                 uow.session, ref, row.id, actor=ACTOR, action="verification.checks"
             )
-        except DataUnavailable:
-            fields = None
+        except DataUnavailable as gone:
+            fields, reason = None, gone.reason
         if fields is not None:
             held = vault.documents(uow.session, ref, row.id)
             kinds = {kind: document_id for kind, (document_id, _) in held.items()}
@@ -225,7 +225,7 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
             checks = [dict(c) for c in row.checks or []]
             options = dict(row.options or {})
     if fields is None:  # erased, or past retention: nothing can be decided
-        _cancel_erased(services, verification_id)
+        _cancel_erased(services, verification_id, reason)
         return None
 
     opened: dict[str, bytes] = {}
@@ -246,12 +246,13 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
     return CheckInput(fields, options, Mode(row.mode), documents, quality), checks
 
 
-def _cancel_erased(services: Any, verification_id: str) -> None:
+def _cancel_erased(services: Any, verification_id: str, reason: str) -> None:
     """Cancel a processing verification whose subject's data is gone (erased, expired)."""
+    error = DATA_EXPIRED if reason == "past_retention" else SUBJECT_ERASED
     with services.unit_of_work() as uow:
         row = uow.verifications.by_id(verification_id, for_update=True)
         if row is not None and not is_final(Status(row.status)):
-            cancel_as_erased(uow.session, row, services.vault.clock())
+            cancel_as_erased(uow.session, row, services.vault.clock(), error)
         uow.commit()
 
 

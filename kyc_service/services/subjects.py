@@ -12,6 +12,11 @@ from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.services.events import change_status
 from kyc_service.vault import SubjectRef, Vault
 
+DATA_EXPIRED = {
+    "code": "data_expired",
+    "message": "the personal data of this verification is past its retention: it can never "
+    "be decided",
+}
 SUBJECT_ERASED = {
     "code": "subject_erased",
     "message": "the subject's personal data was erased: this verification can never be decided",
@@ -48,9 +53,17 @@ def cancel_erased(uow: UnitOfWork, ref: SubjectRef, now: datetime) -> int:
     return len(rows)
 
 
-def cancel_as_erased(session: object, row: VerificationRow, now: datetime) -> None:
-    """Cancel one verification whose subject's data is gone."""
-    row.last_error = dict(SUBJECT_ERASED)
+def cancel_as_erased(
+    session: object, row: VerificationRow, now: datetime, error: dict | None = None
+) -> None:
+    """Cancel one verification whose subject's data is gone; its display copy goes too.
+
+    The masked copy is dropped before the event is recorded, so neither the event nor a
+    webhook carries it, whichever of erasure and a check run gets here first.
+    """
+    row.masked = {}
+    row.redacted = True
+    row.last_error = dict(error or SUBJECT_ERASED)
     row.next_attempt_at = None
     row.decided_at = now
     change_status(session, row, Status.CANCELED, now)
