@@ -132,13 +132,24 @@ class FaceRecognitionMatcher(FaceMatcher):
         return encodings[0]
 
     def compare(
-        self, reference_image: bytes | np.ndarray, probe_image: bytes | np.ndarray
+        self,
+        reference_image: bytes | np.ndarray,
+        probe_image: bytes | np.ndarray,
+        probe_face: FaceBox | None = None,
     ) -> FaceComparison:
-        """Compare the largest face of the reference with the single face of the probe."""
+        """Compare the largest face of the reference with the single face of the probe.
+
+        With ``probe_face`` (found on upload, in the same image) the probe is not searched
+        again.
+        """
         reference = upright_rgb(reference_image)
-        reference_boxes = self._boxes(reference)
+        reference_boxes = self._boxes(reference, small_faces=False) or self._boxes(reference)
         probe = upright_rgb(probe_image)
-        probe_boxes = self._boxes(probe)
+        if probe_face is not None:
+            face = probe_face
+            probe_boxes = [(face.top, face.right, face.bottom, face.left)]
+        else:
+            probe_boxes = self._boxes(probe)
         if not reference_boxes or not probe_boxes:
             return FaceComparison(None, "no_face_found")
         if len(probe_boxes) > 1:

@@ -24,7 +24,7 @@ from benchmarks.payloads import individual_body
 from benchmarks.servers import prepare_service, serve_argv, service_env, serving
 from benchmarks.settings import BenchSettings
 
-FLOWS = int(os.environ.get("BENCH_FLOWS", "12"))
+FLOWS = int(os.environ.get("BENCH_FLOWS", "30"))
 
 
 def _multipart(kind: str, image: bytes) -> tuple[bytes, str]:

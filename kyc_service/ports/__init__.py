@@ -84,8 +84,13 @@ class FaceMatcher(Adapter):
     """Finds faces in images and says how alike two are."""
 
     @abstractmethod
-    def compare(self, reference_image: Image, probe_image: Image) -> FaceComparison:
-        """Compare the face of ``reference_image`` with the one face of ``probe_image``."""
+    def compare(
+        self, reference_image: Image, probe_image: Image, probe_face: FaceBox | None = None
+    ) -> FaceComparison:
+        """Compare the face of ``reference_image`` with the one face of ``probe_image``.
+
+        ``probe_face`` is where that face is, when it was found before (on upload).
+        """
 
     @abstractmethod
     def find_faces(self, image: Image, small_faces: bool = True) -> list[FaceBox]:

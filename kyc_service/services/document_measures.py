@@ -56,7 +56,7 @@ def measure_id_card(
     if front:
         left, top, right, bottom = zone_box(ID_CARD_PORTRAIT_ZONE, mask.shape[1], mask.shape[0])
         mask[top:bottom, left:right] = 0
-    portraits, others = _faces_by_place(faces.find_faces(found.rectified, small_faces=False))
+    portraits, others = _faces_on_card(found.rectified, faces)
     return {
         "card_found": True,
         "method": found.method,
@@ -66,6 +66,17 @@ def measure_id_card(
         "faces": portraits,
         "other_faces": others,
     }
+
+
+def _faces_on_card(rectified: np.ndarray, faces: FaceMatcher) -> tuple[int, int]:
+    """Count the faces of a rectified card in its portrait's place, and elsewhere.
+
+    The portrait zone is searched first (a front's face is there: cheap); only when it
+    holds none is the whole card searched (a back, or a photo of a person).
+    """
+    if faces.find_faces(crop(rectified, ID_CARD_PORTRAIT_ZONE), small_faces=False):
+        return 1, 0
+    return _faces_by_place(faces.find_faces(rectified, small_faces=False))
 
 
 def _faces_by_place(boxes: list[FaceBox]) -> tuple[int, int]:
@@ -90,6 +101,7 @@ def measure_face_photo(
     box = boxes[0]
     region = _inside(pixels, box)
     measures.update(
+        face_box=[box.left, box.top, box.right, box.bottom],
         face_width=box.width,
         sharpness=_rounded(imaging.sharpness(region)),
         glare=round(imaging.specular_share(region), 4),

@@ -24,7 +24,7 @@ from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
-from kyc_service.domain.results import CheckOutcome, Match
+from kyc_service.domain.results import CheckOutcome, FaceBox, Match
 from kyc_service.domain.verification import (
     SETTLED_CHECKS,
     SOFT_FAILURES,
@@ -140,7 +140,10 @@ def _face_match(adapters: Any, given: CheckInput) -> dict:
         return check("face_match", CheckStatus.FAILED, "no_face_found")
     card, rectified = front
     portrait = card_portrait(card) if rectified else card
-    return face_match_check(adapters.get("face", given.mode).compare(portrait, selfie))
+    box = given.quality.get("selfie", {}).get("face_box")
+    probe_face = FaceBox(*box) if box and len(box) == 4 else None
+    matcher = adapters.get("face", given.mode)
+    return face_match_check(matcher.compare(portrait, selfie, probe_face))
 
 
 def _has_face_match(given: CheckInput) -> bool:
