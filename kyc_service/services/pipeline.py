@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Mode
 from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.errors import UpstreamUnavailable
@@ -88,7 +89,7 @@ def _identity(adapters: Any, given: CheckInput) -> dict:
     port = adapters.get("identity", given.mode)
     return _outcome(
         "identity",
-        port.verify(given.fields["individual.name"], given.fields["individual.id_number"]),
+        port.verify(given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER]),
     )
 
 
@@ -96,10 +97,10 @@ def _bank_card(adapters: Any, given: CheckInput) -> dict:
     """Card, name, ID number and reserved phone at the bank (4 elements)."""
     port = adapters.get("bank", given.mode)
     outcome = port.verify(
-        given.fields["individual.bank_card.number"],
-        given.fields["individual.name"],
-        given.fields["individual.id_number"],
-        given.fields["individual.bank_card.reserved_phone"],
+        given.fields[sealed.CARD_NUMBER],
+        given.fields[sealed.NAME],
+        given.fields[sealed.ID_NUMBER],
+        given.fields[sealed.RESERVED_PHONE],
     )
     return _outcome("bank_card", outcome)
 
@@ -110,9 +111,7 @@ def _portrait(adapters: Any, given: CheckInput) -> dict:
     if selfie is None:
         return check("portrait_authority", CheckStatus.FAILED, "no_face_found")
     port = adapters.get("portrait", given.mode)
-    outcome = port.compare(
-        given.fields["individual.name"], given.fields["individual.id_number"], selfie
-    )
+    outcome = port.compare(given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER], selfie)
     return _outcome("portrait_authority", outcome)
 
 
@@ -127,9 +126,7 @@ def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
     if front is None:
         return check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable")
     lines = read_front(adapters.get("ocr", given.mode), front[0])
-    return id_card_ocr_check(
-        lines, given.fields["individual.name"], given.fields["individual.id_number"]
-    )
+    return id_card_ocr_check(lines, given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER])
 
 
 def _face_match(adapters: Any, given: CheckInput) -> dict:
@@ -156,7 +153,7 @@ INDIVIDUAL_STEPS: tuple[Step, ...] = (
     Step("id_card_ocr", lambda given: True, _id_card_ocr),
     Step("face_match", _has_face_match, _face_match),
     Step("identity", lambda given: True, _identity),
-    Step("bank_card", lambda given: "individual.bank_card.number" in given.fields, _bank_card),
+    Step("bank_card", lambda given: sealed.CARD_NUMBER in given.fields, _bank_card),
     Step("portrait_authority", _has_face_match, _portrait),
 )
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from kyc_service.domain import identifiers
+from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Principal
 from kyc_service.domain.errors import Conflict, InvalidRequest, Problems, ResourceMissing
 from kyc_service.domain.ids import new_id
@@ -48,14 +49,14 @@ class IndividualInput:
     def sealed_fields(self) -> dict[str, tuple[str, list[str], str | None]]:
         """Return ``field → (value, purposes, blind-index kind)`` for the vault."""
         fields: dict[str, tuple[str, list[str], str | None]] = {
-            "individual.name": (self.name, [REAL_NAME], None),
-            "individual.id_number": (self.id_number, [REAL_NAME], "id_number"),
+            sealed.NAME: (self.name, [REAL_NAME], None),
+            sealed.ID_NUMBER: (self.id_number, [REAL_NAME], "id_number"),
         }
         if self.phone:
-            fields["individual.phone"] = (self.phone, [REAL_NAME], None)
+            fields[sealed.PHONE] = (self.phone, [REAL_NAME], None)
         if self.card_number and self.reserved_phone:
-            fields["individual.bank_card.number"] = (self.card_number, [BANK_CARD], "bank_card")
-            fields["individual.bank_card.reserved_phone"] = (self.reserved_phone, [BANK_CARD], None)
+            fields[sealed.CARD_NUMBER] = (self.card_number, [BANK_CARD], "bank_card")
+            fields[sealed.RESERVED_PHONE] = (self.reserved_phone, [BANK_CARD], None)
         return fields
 
     def masked(self) -> dict[str, Any]:
@@ -89,25 +90,23 @@ def validate_individual(
     card = person.get("bank_card") or None
     check = problems.check
     validated = IndividualInput(
-        name=check(identifiers.validate_name, person.get("name", ""), "individual.name"),
+        name=check(identifiers.validate_name, person.get("name", ""), sealed.NAME),
         id_number=check(
             identifiers.validate_id_number,
             person.get("id_number", ""),
-            "individual.id_number",
+            sealed.ID_NUMBER,
             today,
         ),
-        phone=check(identifiers.validate_mobile, person["phone"], "individual.phone")
+        phone=check(identifiers.validate_mobile, person["phone"], sealed.PHONE)
         if person.get("phone")
         else None,
-        card_number=check(
-            identifiers.validate_unionpay_card, card["number"], "individual.bank_card.number"
-        )
+        card_number=check(identifiers.validate_unionpay_card, card["number"], sealed.CARD_NUMBER)
         if card
         else None,
         reserved_phone=check(
             identifiers.validate_mobile,
             card["reserved_phone"],
-            "individual.bank_card.reserved_phone",
+            sealed.RESERVED_PHONE,
         )
         if card
         else None,
