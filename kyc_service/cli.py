@@ -184,6 +184,7 @@ def webhooks() -> None:
 @click.option("--batch", type=click.IntRange(1, 10000), default=100, show_default=True)
 def webhooks_deliver(batch: int) -> None:
     """Send the due webhook deliveries once (safe to run from cron and from several hosts)."""
+    from kyc_service.domain.access import Mode
     from kyc_service.services.webhooks import deliver_due
 
     services = _services()
@@ -192,6 +193,7 @@ def webhooks_deliver(batch: int) -> None:
             services.unit_of_work(),
             services.vault.keystore.wrapper,
             services.vault.clock,
+            services.adapters.get("webhooks", Mode.LIVE),
             batch=batch,
         )
     finally:

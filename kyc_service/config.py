@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "FACE_ADAPTER": "face_recognition",
     "OCR_ADAPTER": "rapidocr",
     "IMAGING_ADAPTER": "opencv",
+    "WEBHOOKS_ADAPTER": "http",
     "MAX_UPLOAD_MB": 10,
     "MAX_IMAGE_MEGAPIXELS": 40,
     "RETENTION_DAYS": 365,

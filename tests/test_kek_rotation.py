@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import MetaData, String, Text, create_engine, select
 
 from kyc_service.cli import main
+from kyc_service.domain.access import Mode
 from kyc_service.persistence.database import normalise_url
 from kyc_service.services.key_rotation import WRAPPED_VALUES
 from kyc_service.services.webhooks import deliver_due, verify_signature
@@ -117,7 +118,10 @@ def test_rotation_keeps_every_wrapped_value_readable(app, client, auth, app_conf
         assert replayed.get_json()["secret"] == secret
 
         report = deliver_due(
-            services.unit_of_work(), services.vault.keystore.wrapper, services.vault.clock
+            services.unit_of_work(),
+            services.vault.keystore.wrapper,
+            services.vault.clock,
+            services.adapters.get("webhooks", Mode.LIVE),
         )
         assert report.succeeded == 1, report
         (request,) = receiver.requests

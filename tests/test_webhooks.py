@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from kyc_service.cli import main
+from kyc_service.domain.access import Mode
 from kyc_service.persistence.tables import (
     EventRow,
     VerificationRow,
@@ -193,7 +194,8 @@ def deliveries(app: Flask) -> list[WebhookDeliveryRow]:
 
 def run_deliveries(app: Flask, clock: Callable[[], datetime], **kwargs) -> webhooks.DeliveryReport:
     kyc = app.extensions["kyc"]
-    return deliver_due(kyc.unit_of_work(), kyc.vault.keystore.wrapper, clock, **kwargs)
+    transport = kyc.adapters.get("webhooks", Mode.LIVE)
+    return deliver_due(kyc.unit_of_work(), kyc.vault.keystore.wrapper, clock, transport, **kwargs)
 
 
 # --- signatures ---------------------------------------------------------------------------

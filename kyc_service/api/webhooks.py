@@ -47,13 +47,15 @@ def create_endpoint(body: dict[str, Any]) -> dict[str, Any]:
     may be ``http`` and loopback.
     """
     kyc = services()
+    principal = current_principal()
     created = webhooks.create_endpoint(
         kyc.unit_of_work(),
         kyc.vault.keystore.wrapper,
-        current_principal(),
+        principal,
         url=body["url"],
         events=body["events"],
         now=kyc.vault.clock(),
+        transport=kyc.adapters.get("webhooks", principal.mode),
     )
     return webhooks.endpoint_object(created.endpoint, created.secret)
 

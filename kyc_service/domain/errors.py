@@ -83,6 +83,10 @@ def problem_entry(problem: KycError) -> dict[str, Any]:
     return {"field": problem.field, "code": problem.code, "message": problem.message}
 
 
+class DeliveryFailed(Exception):
+    """A webhook POST that did not reach the receiver or got no answer (short, safe message)."""
+
+
 class BadRequest(InvalidRequest):
     """The request cannot be parsed at all (400)."""
 

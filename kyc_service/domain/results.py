@@ -75,6 +75,17 @@ class FaceBox:
 
 
 @dataclass(frozen=True)
+class WebhookTarget:
+    """A checked webhook URL: where to connect (``address``, pinned) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+@dataclass(frozen=True)
 class FoundDocument:
     """A document found in an image: its corners (TL, TR, BR, BL), how, and its copies.
 

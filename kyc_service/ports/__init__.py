@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Self
 
+from kyc_service.domain.access import Mode
 from kyc_service.domain.document_shapes import DocumentShape
 from kyc_service.domain.results import (
     CheckOutcome,
@@ -20,6 +21,7 @@ from kyc_service.domain.results import (
     FaceComparison,
     FoundDocument,
     TextLine,
+    WebhookTarget,
 )
 
 Image = Any
@@ -139,6 +141,18 @@ class DocumentImaging(Adapter):
         """Return the share of the region under its largest blown-out patch."""
 
 
+class WebhookTransport(Adapter):
+    """Checks where a webhook may go, and POSTs it there."""
+
+    @abstractmethod
+    def resolve_target(self, url: str, mode: Mode) -> WebhookTarget:
+        """Check ``url`` for ``mode`` and resolve it; raise ``url_invalid`` when refused."""
+
+    @abstractmethod
+    def post(self, target: WebhookTarget, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST to the checked address; return the status or raise ``DeliveryFailed``."""
+
+
 class TaskRunner(Adapter):
     """Runs the pipeline of a submitted verification, here or on a worker pool."""
 
@@ -196,6 +210,7 @@ PORT_GROUPS: dict[str, tuple[str, type[Adapter]]] = {
     "face": ("kyc.face_matchers", FaceMatcher),
     "ocr": ("kyc.document_readers", DocumentReader),
     "imaging": ("kyc.document_imaging", DocumentImaging),
+    "webhooks": ("kyc.webhook_transports", WebhookTransport),
     "executor": ("kyc.task_runners", TaskRunner),
     "kek": ("kyc.key_wrappers", KeyWrapper),
 }

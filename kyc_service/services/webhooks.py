@@ -21,15 +21,14 @@ from sqlalchemy.orm import Session
 
 from kyc_service.domain.access import Mode, Principal
 from kyc_service.domain.encoding import decode_bytes, encode_bytes
-from kyc_service.domain.errors import KycError
+from kyc_service.domain.errors import DeliveryFailed, KycError
 from kyc_service.domain.ids import new_id
+from kyc_service.domain.results import WebhookTarget
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.persistence.webhook_repository import WebhookRepository
-from kyc_service.ports import KeyWrapper
-from kyc_service.services import webhook_transport
+from kyc_service.ports import KeyWrapper, WebhookTransport
 from kyc_service.services.pagination import Page, page_after
-from kyc_service.services.webhook_transport import DeliveryFailed, Target
 from kyc_service.vault.envelope import associated_data
 
 EVENT_TYPES = (
@@ -50,7 +49,7 @@ RETRY_FOR = timedelta(days=3)
 LEASE = timedelta(minutes=2)
 """How long a claimed delivery is hidden from other runners (well over one send's timeout)."""
 
-HttpPost = Callable[[Target, bytes, Mapping[str, str]], int]
+HttpPost = Callable[[WebhookTarget, bytes, Mapping[str, str]], int]
 Clock = Callable[[], datetime]
 
 
@@ -109,9 +108,10 @@ def create_endpoint(
     url: str,
     events: Sequence[str],
     now: datetime,
+    transport: WebhookTransport,
 ) -> CreatedEndpoint:
     """Register an endpoint after checking its URL for the caller's mode; make its secret."""
-    webhook_transport.resolve_target(url, principal.mode)
+    transport.resolve_target(url, principal.mode)
     endpoint_id = new_id("we")
     secret = "whsec_" + secrets.token_urlsafe(32)
     kek_id, wrapped = wrapper.wrap(secret.encode(), secret_context(endpoint_id))
@@ -281,6 +281,7 @@ def deliver_due(
     uow: UnitOfWork,
     wrapper: KeyWrapper,
     clock: Clock,
+    transport: WebhookTransport,
     http_post: HttpPost | None = None,
     batch: int = 100,
 ) -> DeliveryReport:
@@ -290,7 +291,7 @@ def deliver_due(
     POSTed signed, and marked succeeded on a 2xx; otherwise retried with exponential backoff
     (30 s doubling, at most 6 h apart) until its event is 3 days old, then failed.
     """
-    send = http_post or webhook_transport.post
+    send = http_post or transport.post
     report = DeliveryReport()
     with uow:
         due = WebhookRepository(uow.session).due_deliveries(clock(), batch)
@@ -298,7 +299,7 @@ def deliver_due(
         lease_until = _claim(uow, delivery_id, seen, clock() + LEASE)
         if lease_until is None:
             continue
-        state = _deliver_one(uow, wrapper, clock, send, delivery_id, lease_until)
+        state = _deliver_one(uow, wrapper, clock, (transport, send), delivery_id, lease_until)
         setattr(report, state, getattr(report, state) + 1)
     return report
 
@@ -317,7 +318,7 @@ def _deliver_one(
     uow: UnitOfWork,
     wrapper: KeyWrapper,
     clock: Clock,
-    send: HttpPost,
+    transport: tuple[WebhookTransport, HttpPost],
     delivery_id: int,
     lease_until: datetime,
 ) -> str:
@@ -327,18 +328,23 @@ def _deliver_one(
     if found is None:
         return "failed"
     _, event, endpoint = found
-    outcome = _attempt(wrapper, clock, send, event, endpoint)
+    outcome = _attempt(wrapper, clock, transport, event, endpoint)
     return _record(uow, found[0], event, lease_until, outcome, clock())
 
 
 def _attempt(
-    wrapper: KeyWrapper, clock: Clock, send: HttpPost, event: EventRow, endpoint: WebhookEndpointRow
+    wrapper: KeyWrapper,
+    clock: Clock,
+    transport: tuple[WebhookTransport, HttpPost],
+    event: EventRow,
+    endpoint: WebhookEndpointRow,
 ) -> _Outcome:
     """Check the URL again, sign the event and POST it."""
+    checker, send = transport
     if endpoint.disabled_at is not None:
         return _Outcome(error="endpoint disabled", give_up=True)
     try:
-        target = webhook_transport.resolve_target(endpoint.url, Mode(endpoint.mode))
+        target = checker.resolve_target(endpoint.url, Mode(endpoint.mode))
     except KycError as exc:
         return _Outcome(error=f"url refused: {exc.message}")
     body = json.dumps(event_object(event), separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,4 +1,4 @@
-"""Where webhooks may go, and the one HTTP POST that takes them there (no redirects followed).
+"""Webhooks over HTTP (the ``http`` adapter): where they may go, and the one POST that takes them.
 
 A webhook URL names a host chosen by a tenant, so the service must not become a way to
 reach its own network (SSRF). Live-mode URLs must be ``https`` and every address their
@@ -15,11 +15,12 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kyc_service.domain.access import Mode
-from kyc_service.domain.errors import InvalidRequest
+from kyc_service.domain.errors import DeliveryFailed, InvalidRequest
+from kyc_service.domain.results import WebhookTarget
+from kyc_service.ports import WebhookTransport
 
 TIMEOUT_SECONDS = 10.0
 MAX_URL_LENGTH = 2048
@@ -29,19 +30,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class DeliveryFailed(Exception):
-    """A POST that did not reach the receiver or got no answer; the message is short and safe."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """A checked webhook URL: where to connect (``address``) and what to ask for."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
-    address: str
+Target = WebhookTarget
 
 
 def _refuse(message: str) -> InvalidRequest:
@@ -176,3 +165,15 @@ def post(
         raise DeliveryFailed(f"connection failed: {type(exc).__name__}") from None
     finally:
         connection.close()
+
+
+class HttpWebhookTransport(WebhookTransport):
+    """Checks webhook URLs against the SSRF rules and POSTs to the checked address."""
+
+    def resolve_target(self, url: str, mode: Mode) -> WebhookTarget:
+        """Check ``url`` for ``mode`` and resolve it (``url_invalid`` when refused)."""
+        return resolve_target(url, mode)
+
+    def post(self, target: WebhookTarget, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST ``body`` to the checked address; the status (``DeliveryFailed`` without)."""
+        return post(target, body, headers)
