@@ -32,6 +32,37 @@ def is_final(status: Status) -> bool:
     return status in FINAL_STATUSES
 
 
+MOVES: dict[Status, frozenset[Status]] = {
+    Status.REQUIRES_INPUT: frozenset({Status.PROCESSING, Status.CANCELED}),
+    Status.PROCESSING: frozenset(
+        {
+            Status.VERIFIED,
+            Status.REJECTED,
+            Status.IN_REVIEW,
+            Status.AWAITING_CONFIRMATION,
+            Status.REQUIRES_INPUT,
+            Status.CANCELED,
+        }
+    ),
+    Status.IN_REVIEW: frozenset(
+        {Status.VERIFIED, Status.REJECTED, Status.AWAITING_CONFIRMATION, Status.CANCELED}
+    ),
+    Status.AWAITING_CONFIRMATION: frozenset(
+        {Status.PROCESSING, Status.VERIFIED, Status.REJECTED, Status.CANCELED}
+    ),
+    Status.VERIFIED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.CANCELED: frozenset(),
+}
+"""The state machine of API.md § Statuses: where each status may move. A final status
+never changes."""
+
+
+def can_move(current: Status, target: Status) -> bool:
+    """Tell whether a verification in ``current`` may move to ``target``."""
+    return target == current or target in MOVES[current]
+
+
 class CheckStatus(StrEnum):
     """A check's state."""
 

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kyc_service.domain.errors import Conflict
 from kyc_service.domain.ids import new_id
+from kyc_service.domain.verification import Status, can_move
 from kyc_service.persistence.tables import EventRow, VerificationRow
 from kyc_service.services.representation import verification_object
 
@@ -31,7 +33,13 @@ def record_status_event(session: Session, row: VerificationRow, now: datetime) -
 
 
 def change_status(session: Session, row: VerificationRow, status: str, now: datetime) -> None:
-    """Move a verification to ``status`` and record the event (no event if it did not change)."""
+    """Move a verification to ``status`` and record the event (no event if it did not change).
+
+    A move the state machine forbids (any change of a final status, among others) is refused
+    with 409 ``invalid_state``: the one gate every status change passes.
+    """
+    if not can_move(Status(row.status), Status(status)):
+        raise Conflict(f"a verification in {row.status} cannot become {status}")
     if row.status == status:
         row.updated_at = now
         return
