@@ -31,6 +31,7 @@ from typing import Any
 
 from benchmarks.servers import ROOT
 from benchmarks.settings import BenchSettings
+from kyc_service.domain.checks import CheckResult
 
 FACE_DATA = Path(os.environ.get("KYC_TEST_DATA", ROOT / "tests" / "data")) / "faces"
 MULTI_FACE = frozenset({"two_people"})
@@ -105,11 +106,11 @@ def naive_distances(photos: dict[str, Path], pairs: list[Pair]) -> tuple[float, 
     return cpu_seconds(lambda: [naive_distance(library, photos[a], photos[b]) for a, b in pairs])
 
 
-def service_right(pair: Pair, outcome: dict) -> bool:
+def service_right(pair: Pair, outcome: CheckResult) -> bool:
     """Tell whether the service decided ``pair`` right."""
     if same_person(pair):
-        return outcome["status"] == "passed"
-    return outcome["status"] == "failed" and outcome["code"] == "face_mismatch"
+        return outcome.status == "passed"
+    return outcome.status == "failed" and outcome.code == "face_mismatch"
 
 
 def naive_right(pair: Pair, distance: float | None) -> bool:
@@ -208,7 +209,7 @@ def bench_faces(settings: BenchSettings) -> dict[str, Any]:
 def summarise(
     pairs: list[Pair],
     service_cpu: float,
-    checks: list[dict],
+    checks: list[CheckResult],
     naive_cpu: float,
     distances: list[float | None],
 ) -> dict[str, Any]:
@@ -228,7 +229,10 @@ def summarise(
 
 
 def report(
-    figures: dict[str, Any], pairs: list[Pair], checks: list[dict], distances: list[float | None]
+    figures: dict[str, Any],
+    pairs: list[Pair],
+    checks: list[CheckResult],
+    distances: list[float | None],
 ) -> None:
     """Print the human-readable lines: accuracy, CPU, score extremes, RSS."""
     print(
@@ -237,7 +241,7 @@ def report(
         f"{figures['naive_accuracy']:.2%}, {figures['naive_cpu_per_pair_s']:.3f} CPU s/pair",
         flush=True,
     )
-    print(describe("service", score_extremes(pairs, [c["score"] for c in checks])), flush=True)
+    print(describe("service", score_extremes(pairs, [c.score for c in checks])), flush=True)
     naive_scores = [None if d is None else 1.0 - d for d in distances]
     print(describe("naive  ", score_extremes(pairs, naive_scores)), flush=True)
     for pair, outcome in zip(pairs, checks, strict=True):

@@ -107,11 +107,11 @@ def _face_figures(matcher: Any) -> dict[str, Any]:
         selfie = (DATA / "photos" / pair["file_y"]).read_bytes()
         record = face_match_check(matcher.compare(card_portrait(found.rectified), selfie))
         same = pair["same"] == "yes"
-        if record["code"] == "face_uncertain":
+        if record.code == "face_uncertain":
             review += 1
             continue
         decided += 1
-        passed = record["status"] == "passed"
+        passed = record.status == "passed"
         correct += passed == same
         false_accepts += passed and not same
     return {

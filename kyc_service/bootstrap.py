@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -16,9 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from kyc_service.config import DEFAULTS, adapter_settings
 from kyc_service.domain.access import Mode
 from kyc_service.observability.metrics import HttpMetrics
-from kyc_service.persistence.database import make_engine, make_session_factory
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.persistence.database import (
+    database_unreachable,
+    make_engine,
+    make_session_factory,
+    ping,
+)
+from kyc_service.persistence.migrate import upgrade
+from kyc_service.persistence.unit_of_work import SqlUnitOfWork
 from kyc_service.ports import PORT_GROUPS, Adapter, TaskRunner
+from kyc_service.ports.storage import UnitOfWork
 from kyc_service.services.pipeline import run_checks
 from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 
@@ -143,7 +151,24 @@ class Services:
 
     def unit_of_work(self) -> UnitOfWork:
         """Return a new unit of work on the service's database."""
-        return UnitOfWork(self.session_factory)
+        return SqlUnitOfWork(self.session_factory)
+
+    def clock(self) -> datetime:
+        """The process's one clock (the vault's, which tests may move)."""
+        return self.vault.clock()
+
+    def ping_database(self) -> None:
+        """Raise unless the database answers."""
+        ping(self.engine)
+
+    def database_unreachable(self, exc: BaseException) -> bool:
+        """Tell whether ``exc`` says the database cannot be reached."""
+        return database_unreachable(exc)
+
+    def verify_audit(self) -> Any:
+        """Walk the audit chain; return the first broken link, or None."""
+        with self.unit_of_work() as uow:
+            return self.vault.audit.verify(uow.session)
 
     def close(self) -> None:
         """Close adapters and database connections."""
@@ -184,3 +209,24 @@ def bootstrap(settings: Mapping[str, Any]) -> Services:
     )
     services.runner.register("run_checks", functools.partial(run_checks, services))
     return services
+
+
+def migrate(settings: Mapping[str, Any]) -> None:
+    """Migrate the configured database and key store to head."""
+    for setting, keystore in (("DATABASE_URL", False), ("KEYSTORE_URL", True)):
+        engine = make_engine(str(settings[setting]))
+        try:
+            upgrade(engine, keystore=keystore)
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def database_only(settings: Mapping[str, Any]) -> Iterator[Callable[[], UnitOfWork]]:
+    """Yield a unit-of-work factory on the configured database alone (no vault, no KEK)."""
+    engine = make_engine(str(settings["DATABASE_URL"]))
+    try:
+        sessions = make_session_factory(engine)
+        yield lambda: SqlUnitOfWork(sessions)
+    finally:
+        engine.dispose()

@@ -106,16 +106,9 @@ def dev_setup() -> None:
 
 def _migrate() -> None:
     """Migrate the configured database and key store to head."""
-    from kyc_service.persistence.database import make_engine
-    from kyc_service.persistence.migrate import upgrade
+    from kyc_service.bootstrap import migrate
 
-    settings = load_settings()
-    for setting, keystore in (("DATABASE_URL", False), ("KEYSTORE_URL", True)):
-        engine = make_engine(str(settings[setting]))
-        try:
-            upgrade(engine, keystore=keystore)
-        finally:
-            engine.dispose()
+    migrate(load_settings())
 
 
 def _services():  # noqa: ANN202 - the composition root's Services
@@ -228,8 +221,7 @@ def audit_verify() -> None:
     """Walk the audit chain; name the first broken link (exit 1) or confirm it holds."""
     services = _services()
     try:
-        with services.unit_of_work() as uow:
-            broken = services.vault.audit.verify(uow.session)
+        broken = services.verify_audit()
     finally:
         services.close()
     if broken is not None:
@@ -242,20 +234,16 @@ def audit_verify() -> None:
 
 def _create_key(tenant: str, mode: str, scopes: str) -> str:
     """Create a key with the service layer on the configured database."""
+    from kyc_service.bootstrap import database_only
     from kyc_service.domain.access import Mode, parse_scopes
-    from kyc_service.persistence.database import make_engine, make_session_factory
-    from kyc_service.persistence.unit_of_work import UnitOfWork
     from kyc_service.services.api_keys import create_key
 
     try:
         parsed = parse_scopes(scopes)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scopes") from None
-    engine = make_engine(str(load_settings()["DATABASE_URL"]))
-    try:
-        return create_key(UnitOfWork(make_session_factory(engine)), tenant, Mode(mode), parsed)
-    finally:
-        engine.dispose()
+    with database_only(load_settings()) as unit_of_work:
+        return create_key(unit_of_work(), tenant, Mode(mode), parsed)
 
 
 def _write_dev_kek() -> None:

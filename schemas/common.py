@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from marshmallow import Schema, fields, validate
+
+
+class UtcTimestamp(fields.DateTime):
+    """An ISO 8601 timestamp in UTC, written with ``Z`` (``2026-12-06T10:00:00.123456Z``)."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ProblemSchema(Schema):

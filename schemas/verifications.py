@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
+from kyc_service.domain.checks import CheckStatus
 from kyc_service.domain.verification import Status, SubjectType
-from schemas.common import ListArgsSchema, ListSchema
+from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
 
 TEXT = validate.Length(min=1, max=200)
 
@@ -111,7 +112,7 @@ class CheckSchema(Schema):
     """One check's result: ``pending``, ``passed``, ``failed``, ``skipped`` or ``error``."""
 
     name = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.Enum(CheckStatus, by_value=True, required=True)
     code = fields.String(allow_none=True)
     score = fields.Float(allow_none=True)
 
@@ -123,27 +124,53 @@ class LastErrorSchema(Schema):
     message = fields.String()
 
 
+class MaskedCardSchema(Schema):
+    """A bank card as shown: its last four digits and type."""
+
+    last4 = fields.String(required=True)
+    type = fields.String(required=True)
+
+
+class MaskedIndividualSchema(Schema):
+    """A person, masked: ``张*``, ``1101**********1234``, ``138****5678``."""
+
+    name = fields.String(required=True)
+    id_number = fields.String(required=True)
+    phone = fields.String(allow_none=True)
+    bank_card = fields.Nested(MaskedCardSchema, allow_none=True)
+
+
+class VerificationOptionsSchema(Schema):
+    """The options the verification was created with."""
+
+    face_match = fields.Boolean(required=True)
+
+
 class VerificationSchema(Schema):
-    """A verification, with personal data masked (see API.md § Verifications)."""
+    """A verification, with personal data masked (see API.md § Verifications).
+
+    Dumps the domain's ``Verification`` entity: the views return the entity, and this
+    schema alone decides the JSON (the webhook payload is held to the same shape by a test).
+    """
 
     id = fields.String(required=True)
-    object = fields.String(dump_default="verification")
-    type = fields.String(required=True)
+    object = fields.Constant("verification")
+    type = fields.Enum(SubjectType, by_value=True, required=True)
     mode = fields.String(required=True)
     reference = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in Status]})
+    status = fields.Enum(Status, by_value=True, required=True)
     requirements = fields.List(fields.String())
     checks = fields.List(fields.Nested(CheckSchema))
     last_error = fields.Nested(LastErrorSchema, allow_none=True)
-    individual = fields.Dict(allow_none=True)
+    individual = fields.Nested(MaskedIndividualSchema, allow_none=True)
     organization = fields.Dict(allow_none=True)
-    options = fields.Dict()
+    options = fields.Nested(VerificationOptionsSchema)
     attempt = fields.Integer()
     parent_id = fields.String(allow_none=True)
     redacted = fields.Boolean()
-    created_at = fields.String(metadata={"format": "date-time"})
-    updated_at = fields.String(metadata={"format": "date-time"})
-    decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    created_at = UtcTimestamp()
+    updated_at = UtcTimestamp()
+    decided_at = UtcTimestamp(allow_none=True)
 
 
 class VerificationListArgsSchema(ListArgsSchema):

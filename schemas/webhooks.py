@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, pre_dump, validate
 
 from kyc_service.services.webhooks import ALL_EVENTS, EVENT_TYPES
-from schemas.common import ListArgsSchema, ListSchema
+from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
 
 
 class WebhookEndpointCreateSchema(Schema):
@@ -30,7 +32,7 @@ class WebhookEndpointSchema(Schema):
     object = fields.Constant("webhook_endpoint")
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
-    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    created_at = UtcTimestamp(required=True)
 
 
 class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
@@ -50,7 +52,9 @@ class WebhookEndpointListSchema(ListSchema):
 class EventDataSchema(Schema):
     """The event's subject."""
 
-    object = fields.Dict(required=True, metadata={"description": "The masked verification."})
+    object = fields.Dict(
+        required=True, attribute="payload", metadata={"description": "The masked verification."}
+    )
 
 
 class EventSchema(Schema):
@@ -59,8 +63,13 @@ class EventSchema(Schema):
     id = fields.String(required=True)
     object = fields.Constant("event")
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    created_at = UtcTimestamp(required=True)
     data = fields.Nested(EventDataSchema, required=True)
+
+    @pre_dump
+    def _with_data(self, event: Any, **_: Any) -> dict[str, Any]:
+        """An event record carries its payload; the event object nests it under ``data``."""
+        return {"id": event.id, "type": event.type, "created_at": event.created_at, "data": event}
 
 
 class EventListArgsSchema(ListArgsSchema):

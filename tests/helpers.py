@@ -68,7 +68,7 @@ def seed_verification(
         status=status,
         requirements=[],
         checks=[],
-        masked={"name": "张*"},
+        masked={"name": "张*", "id_number": "1101**********123X", "phone": None, "bank_card": None},
         options={},
         attempt=1,
         redacted=False,
@@ -76,7 +76,7 @@ def seed_verification(
         updated_at=now,
     )
     with app.extensions["kyc"].unit_of_work() as uow:
-        uow.verifications.add(row)
+        uow.session.add(row)
         uow.commit()
     return row.id
 
@@ -114,7 +114,7 @@ def add_probe_routes(app: Flask) -> None:
             updated_at=now,
         )
         with services().unit_of_work() as uow:
-            uow.verifications.add(row)
+            uow.session.add(row)
             uow.commit()
         current_app.extensions.setdefault("probe_calls", []).append(next(_counter))
         return jsonify({"id": row.id, "object": "probe"}), 201

@@ -30,8 +30,8 @@ SELFIE = {"faces": 1, "face_width": 300, "sharpness": 0.65, "glare": 0.0}
 
 def outcome(measures: dict[str, dict]) -> tuple[str, str | None]:
     record = document_quality_check(measures)
-    assert record["name"] == "document_quality"
-    return record["status"], record["code"]
+    assert record.name == "document_quality"
+    return record.status, record.code
 
 
 def test_good_documents_pass() -> None:

@@ -48,14 +48,17 @@ def in_status(app, client, auth, status: str) -> tuple[str, str]:
     assert submit(client, auth, verification_id).get_json()["status"] == "processing"
     if status == "in_review":
         with services.unit_of_work() as uow:
-            row = uow.verifications.by_id(verification_id)
-            row.retry_count = 99
-            row.next_attempt_at = services.vault.clock() - timedelta(seconds=1)
+            verification = uow.verifications.by_id(verification_id)
+            verification.retry_count = 99
+            verification.next_attempt_at = services.vault.clock() - timedelta(seconds=1)
+            uow.verifications.save(verification)
             uow.commit()
         retry_pending(services)
     if status == "awaiting_confirmation":  # the organization flow's waiting state
         with services.unit_of_work() as uow:
-            uow.verifications.by_id(verification_id).status = status
+            verification = uow.verifications.by_id(verification_id)
+            verification.await_deposit(services.vault.clock())
+            uow.verifications.save(verification)
             uow.commit()
     assert fetch(client, auth, verification_id)["status"] == status
     return verification_id, body["reference"]
@@ -151,3 +154,37 @@ def test_data_gone_while_the_checks_run_cancels_without_a_trace(app, client, aut
     events = client.get("/v1/events?limit=100", headers=auth).get_json()["data"]
     (canceled,) = [e for e in events if e["type"] == "verification.canceled"]
     assert body["individual"]["name"][0] not in str(canceled["data"]["object"])
+
+
+@pytest.mark.parametrize("first", ["cancel", "erase"])
+def test_a_check_run_never_overwrites_a_cancel_or_an_erasure_that_came_first(
+    app, client, auth, first
+):
+    """cancel ‖ check run and erase ‖ check run: the run read the verification as
+    processing and would verify it, the other request committed first; the run's save is
+    conditional on the status it read, so its results are dropped and the cancel stands
+    (SQLite, where FOR UPDATE does nothing, and PostgreSQL alike)."""
+    from kyc_service.services import pipeline
+
+    services = app.extensions["kyc"]
+    real_identity = services.adapters.get("identity", Mode.TEST)
+    services.adapters._built[("identity", Mode.TEST)] = Down()
+    body = individual_body(rng, reference=f"user-race-{first}")
+    verification_id = ready(client, auth, body)
+    assert submit(client, auth, verification_id).get_json()["status"] == "processing"
+    services.adapters._built[("identity", Mode.TEST)] = real_identity
+    given, checks = pipeline._load(services, verification_id)
+    result = pipeline.run_steps(services.adapters, given, checks)
+    assert not result.upstream_down  # this run would verify
+    if first == "cancel":
+        response = client.post(f"/v1/verifications/{verification_id}/cancel", headers=auth)
+        assert response.status_code == 200
+    else:
+        assert erase(client, auth, body["reference"]).status_code == 204
+    pipeline._record(services, verification_id, result)
+    after = fetch(client, auth, verification_id)
+    assert after["status"] == "canceled"
+    assert (after["individual"] is None) == (first == "erase")
+    events = client.get("/v1/events?limit=100", headers=auth).get_json()["data"]
+    mine = [e["type"] for e in events if e["data"]["object"]["id"] == verification_id]
+    assert "verification.verified" not in mine and mine[0] == "verification.canceled"

@@ -74,9 +74,9 @@ def checked(matcher: FaceRecognitionMatcher, reference: bytes, probe: bytes) -> 
 
 def passed(record: dict) -> None:
     """Assert that a face_match record passed with a score at or above the threshold."""
-    assert record["status"] == "passed", record
-    assert record["code"] is None
-    assert record["score"] >= PASS_SIMILARITY
+    assert record.status == "passed", record
+    assert record.code is None
+    assert record.score >= PASS_SIMILARITY
 
 
 # --- every pair of the shared photos -------------------------------------------------------
@@ -99,8 +99,8 @@ def test_different_people_fail_with_face_mismatch(
     matcher: FaceRecognitionMatcher, face: dict[str, bytes], pair: tuple[str, str]
 ) -> None:
     record = checked(matcher, face[pair[0]], face[pair[1]])
-    assert (record["status"], record["code"]) == ("failed", "face_mismatch"), record
-    assert record["score"] < FAIL_SIMILARITY
+    assert (record.status, record.code) == ("failed", "face_mismatch"), record
+    assert record.score < FAIL_SIMILARITY
 
 
 def test_the_partial_face_is_found_and_matches_its_person(
@@ -111,7 +111,7 @@ def test_the_partial_face_is_found_and_matches_its_person(
     for other in ("obama_1", "obama_2", "obama_3"):
         passed(checked(matcher, face[other], face["obama_partial_face"]))
     record = checked(matcher, face["biden_1"], face["obama_partial_face"])
-    assert record["code"] == "face_mismatch"
+    assert record.code == "face_mismatch"
 
 
 # --- faces that cannot be compared ---------------------------------------------------------
@@ -131,7 +131,7 @@ def test_no_face_is_no_face_found(
 ) -> None:
     images = (face["obama_1"], blank) if side == "probe" else (blank, face["obama_1"])
     record = checked(matcher, *images)
-    assert (record["status"], record["code"], record["score"]) == ("failed", "no_face_found", None)
+    assert (record.status, record.code, record.score) == ("failed", "no_face_found", None)
     assert matcher.count_faces(blank) == 0
 
 
@@ -230,7 +230,7 @@ def test_thresholds_leave_a_grey_zone() -> None:
 )
 def test_score_bands(similarity: float, status: str, code: str | None) -> None:
     record = face_match_check(FaceComparison(similarity))
-    assert record == {
+    assert record.to_record() == {
         "name": "face_match",
         "status": status,
         "code": code,
@@ -241,7 +241,12 @@ def test_score_bands(similarity: float, status: str, code: str | None) -> None:
 @pytest.mark.parametrize("problem", ["no_face_found", "multiple_faces"])
 def test_problems_become_the_failure_code(problem: str) -> None:
     record = face_match_check(FaceComparison(None, problem))
-    assert record == {"name": "face_match", "status": "failed", "code": problem, "score": None}
+    assert record.to_record() == {
+        "name": "face_match",
+        "status": "failed",
+        "code": problem,
+        "score": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_a_straight_card_front_reads_back(reader: DocumentReader, faces: Path, s
     for line in lines:
         assert line.text and 0.0 <= line.confidence <= 1.0
     assert parse_front(lines) == (holder.name, holder.id_number)
-    assert id_card_ocr_check(lines, holder.name, holder.id_number)["status"] == "passed"
+    assert id_card_ocr_check(lines, holder.name, holder.id_number).status == "passed"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_a_photo_of_a_card_front_reads_back(
     lines = reader.read_lines(to_jpeg(photo))
     assert parse_front(lines) == (holder.name, holder.id_number)
     record = id_card_ocr_check(lines, holder.name, holder.id_number)
-    assert (record["status"], record["code"]) == ("passed", None)
+    assert (record.status, record.code) == ("passed", None)
 
 
 def test_a_card_with_another_persons_number_is_a_mismatch(
@@ -76,14 +76,14 @@ def test_a_card_with_another_persons_number_is_a_mismatch(
     assert forged.id_number != holder.id_number
     lines = reader.read_lines(to_jpeg(photo_of(card_front(forged, faces), 3.0, 0.7)))
     record = id_card_ocr_check(lines, holder.name, holder.id_number)
-    assert (record["status"], record["code"]) == ("failed", "ocr_mismatch")
+    assert (record.status, record.code) == ("failed", "ocr_mismatch")
 
 
 def test_a_blank_image_is_unreadable(reader: DocumentReader) -> None:
     lines = reader.read_lines(to_jpeg(Image.new("RGB", (856, 540), (236, 238, 240))))
     holder = person(1)
     record = id_card_ocr_check(lines, holder.name, holder.id_number)
-    assert (record["status"], record["code"]) == ("failed", "ocr_unreadable")
+    assert (record.status, record.code) == ("failed", "ocr_unreadable")
 
 
 def test_the_back_of_the_card_is_unreadable_as_a_front(reader: DocumentReader, faces: Path) -> None:
@@ -91,4 +91,4 @@ def test_the_back_of_the_card_is_unreadable_as_a_front(reader: DocumentReader, f
     lines = reader.read_lines(to_jpeg(card_back(holder)))
     assert any("居民身份证" in line.text for line in lines)
     record = id_card_ocr_check(lines, holder.name, holder.id_number)
-    assert (record["status"], record["code"]) == ("failed", "ocr_unreadable")
+    assert (record.status, record.code) == ("failed", "ocr_unreadable")

@@ -142,23 +142,28 @@ def test_parse_front() -> None:
 
 def test_both_match_passes() -> None:
     record = id_card_ocr_check(front(), "张三丰", NUMBER)
-    assert record == {"name": "id_card_ocr", "status": "passed", "code": None, "score": None}
+    assert record.to_record() == {
+        "name": "id_card_ocr",
+        "status": "passed",
+        "code": None,
+        "score": None,
+    }
 
 
 def test_submitted_values_are_normalised_too() -> None:
     lowered = NUMBER[:-1] + NUMBER[-1].lower()
-    assert id_card_ocr_check(front(), " 张 三丰 ", f" {lowered} ")["status"] == "passed"
+    assert id_card_ocr_check(front(), " 张 三丰 ", f" {lowered} ").status == "passed"
 
 
 def test_another_persons_number_is_a_mismatch() -> None:
     record = id_card_ocr_check(front(number=OTHER), "张三丰", NUMBER)
-    assert (record["status"], record["code"]) == ("failed", "ocr_mismatch")
-    assert record["code"] not in SOFT_FAILURES
+    assert (record.status, record.code) == ("failed", "ocr_mismatch")
+    assert record.code not in SOFT_FAILURES
 
 
 def test_another_name_is_a_mismatch() -> None:
     record = id_card_ocr_check(front(name="李四"), "张三丰", NUMBER)
-    assert (record["status"], record["code"]) == ("failed", "ocr_mismatch")
+    assert (record.status, record.code) == ("failed", "ocr_mismatch")
 
 
 @pytest.mark.parametrize(
@@ -173,8 +178,8 @@ def test_another_name_is_a_mismatch() -> None:
 )
 def test_unreadable_is_a_soft_failure(lines: list[TextLine]) -> None:
     record = id_card_ocr_check(lines, "张三丰", NUMBER)
-    assert (record["status"], record["code"]) == ("failed", "ocr_unreadable")
-    assert record["code"] in SOFT_FAILURES
+    assert (record.status, record.code) == ("failed", "ocr_unreadable")
+    assert record.code in SOFT_FAILURES
 
 
 def test_a_name_read_in_traditional_forms_is_the_same_name() -> None:
@@ -183,8 +188,8 @@ def test_a_name_read_in_traditional_forms_is_the_same_name() -> None:
     record = id_card_ocr_check(
         ["姓名 黃静勇", "公民身份号码 11010519491231002X"], "黄静勇", "11010519491231002X"
     )
-    assert record["status"] == "passed"
+    assert record.status == "passed"
     other = id_card_ocr_check(
         ["姓名 黃静勇", "公民身份号码 11010519491231002X"], "黄静英", "11010519491231002X"
     )
-    assert other["code"] == "ocr_mismatch"
+    assert other.code == "ocr_mismatch"

@@ -480,9 +480,9 @@ def test_retry_pending_command_runs_due_verifications(app_config, app, client, a
     assert result.output.strip() == "retried 0 verifications"
     services = app.extensions["kyc"]
     with services.unit_of_work() as uow:
-        uow.verifications.by_id(verification_id).next_attempt_at = (
-            services.vault.clock() - timedelta(seconds=1)
-        )
+        verification = uow.verifications.by_id(verification_id)
+        verification.next_attempt_at = services.vault.clock() - timedelta(seconds=1)
+        uow.verifications.save(verification)
         uow.commit()
     result = CliRunner().invoke(main, ["retry-pending"], env=env)
     assert result.output.strip() == "retried 1 verifications"

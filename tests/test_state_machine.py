@@ -39,7 +39,6 @@ def test_the_gate_refuses_to_change_a_final_status(app, client, auth) -> None:
     import random
 
     from kyc_service.domain.errors import Conflict
-    from kyc_service.services.events import change_status
     from tests.helpers import create
     from tests.synthetic import individual_body
 
@@ -49,9 +48,9 @@ def test_the_gate_refuses_to_change_a_final_status(app, client, auth) -> None:
         client.post(f"/v1/verifications/{verification_id}/cancel", headers=auth).status_code == 200
     )
     with services.unit_of_work() as uow:
-        row = uow.verifications.by_id(verification_id)
+        verification = uow.verifications.by_id(verification_id)
         with pytest.raises(Conflict):
-            change_status(uow.session, row, Status.VERIFIED, services.vault.clock())
+            verification._move(Status.VERIFIED, services.vault.clock())
     assert (
         client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()["status"]
         == "canceled"

@@ -97,5 +97,11 @@ def test_verification_object_shape(app, client, auth):
         "decided_at",
     ):
         assert field in body
-    assert body["individual"] == {"name": "张*"} and body["organization"] is None
+    assert body["individual"] == {
+        "name": "张*",
+        "id_number": "1101**********123X",
+        "phone": None,
+        "bank_card": None,
+    }
+    assert body["organization"] is None
     assert body["created_at"].endswith("Z")

@@ -191,7 +191,7 @@ def add_verification(rig: Rig, ref: SubjectRef) -> str:
         reference=ref.reference,
         status="verified",
         requirements=[],
-        checks=[{"type": "identity", "result": "match"}],
+        checks=[{"name": "identity", "status": "passed", "code": None, "score": None}],
         masked={"name": "张*", "id_number": "1101**********123X"},
         options={},
         attempt=1,

@@ -21,18 +21,25 @@ from sqlalchemy import select, text
 
 from kyc_service.cli import main
 from kyc_service.domain.access import Mode
+from kyc_service.domain.checks import CheckStatus, check
 from kyc_service.persistence.tables import (
     EventRow,
-    VerificationRow,
     WebhookDeliveryRow,
     WebhookEndpointRow,
 )
 from kyc_service.persistence.webhook_repository import WebhookRepository
 from kyc_service.services import webhooks
-from kyc_service.services.events import change_status
+from kyc_service.services.events import save
 from kyc_service.services.webhooks import deliver_due, sign, signature_header, verify_signature
 from tests.conftest import assert_error
 from tests.helpers import seed_verification
+
+OUTCOMES = {
+    "verified": check("identity", CheckStatus.PASSED),
+    "rejected": check("identity", CheckStatus.FAILED, "name_id_mismatch"),
+    "in_review": check("id_card_ocr", CheckStatus.FAILED, "ocr_unreadable"),
+}
+"""One check result that leads a processing verification to each status."""
 
 PUBLIC_ADDRESS = "93.184.216.34"
 """What the fake resolver answers for public names; nothing is ever sent there."""
@@ -175,10 +182,9 @@ def make_event(app: Flask, headers: dict[str, str], status: str, when: datetime)
     """Seed a verification and move it to ``status`` (which records the event); return its id."""
     verification_id = seed_verification(app, headers, status="processing")
     with app.extensions["kyc"].unit_of_work() as uow:
-        row = uow.session.scalar(
-            select(VerificationRow).where(VerificationRow.id == verification_id)
-        )
-        change_status(uow.session, row, status, when)
+        verification = uow.verifications.by_id(verification_id, for_update=True)
+        verification.record_checks([OUTCOMES[status]], when)
+        save(uow, verification)
         uow.commit()
         return uow.session.scalar(
             select(EventRow.id)

@@ -25,7 +25,7 @@ from kyc_service.bootstrap import system_clock
 from kyc_service.domain.ids import new_id
 from kyc_service.persistence.database import make_engine, make_session_factory
 from kyc_service.persistence.tables import TenantRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.persistence.unit_of_work import SqlUnitOfWork as UnitOfWork
 from kyc_service.ports import KeyWrapper
 from kyc_service.vault import KeyStore, RetentionPolicy, SubjectRef, Vault
 

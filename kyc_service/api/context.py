@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request
 
@@ -13,12 +13,15 @@ from kyc_service.domain.access import Principal, Scope
 from kyc_service.domain.errors import AuthenticationFailed, PermissionDenied
 from kyc_service.services.api_keys import authenticate
 
+if TYPE_CHECKING:
+    from kyc_service.bootstrap import Services
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_PATHS = frozenset({"/v1/openapi.json"})
 
 
-def services() -> Any:
+def services() -> Services:
     """Return the process's services (built by the composition root)."""
     return current_app.extensions["kyc"]
 

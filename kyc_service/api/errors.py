@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kyc_service.domain.errors import MAX_PROBLEMS, KycError, problem_entry
@@ -131,18 +130,16 @@ def handle_http_exception(exc: HTTPException) -> Response:
     return error_response(status, type_, code, message)
 
 
-def handle_database_error(exc: DBAPIError) -> Response:
-    """Answer 503 when the database cannot be reached, 500 otherwise."""
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
+def handle_unexpected(exc: Exception) -> Response:
+    """Answer 503 when the database cannot be reached; else log the failure (masked) and
+    answer 500 with the request id only."""
+    from kyc_service.api.context import services
+
+    if services().database_unreachable(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(
             503, "unavailable", "database_unavailable", "the database is unavailable"
         )
-    return handle_unexpected(exc)
-
-
-def handle_unexpected(exc: Exception) -> Response:
-    """Log the failure (masked) and answer 500 with the request id only."""
     log.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return error_response(500, "internal", "internal_error", "an unexpected error occurred")
 
@@ -151,5 +148,4 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers (after flask-smorest, whose HTTP handler this replaces)."""
     app.register_error_handler(KycError, handle_kyc_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -7,7 +7,6 @@ from swagger_ui_bundle import swagger_ui_path
 
 from kyc_service.api.context import services
 from kyc_service.api.errors import error_response
-from kyc_service.persistence.database import ping
 
 blueprint = Blueprint("service", __name__)
 
@@ -24,7 +23,7 @@ def healthz() -> Response:
 def readyz() -> Response:
     """The database answers; 503 ``database_unavailable`` when it does not."""
     try:
-        ping(services().engine)
+        services().ping_database()
     except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
         return error_response(
             503, "unavailable", "database_unavailable", "the database is unavailable"

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
+from kyc_service.domain.verification import Verification
 from kyc_service.services import documents, verifications
-from kyc_service.services.representation import verification_object
 from schemas.common import ErrorSchema
 from schemas.verifications import (
     CreateVerificationSchema,
@@ -34,12 +34,11 @@ blueprint = Blueprint(
 @blueprint.response(201, VerificationSchema)
 @blueprint.alt_response(422, schema=ErrorSchema, description="Invalid data, consent or age")
 @requires(Scope.VERIFICATIONS_WRITE)
-def create_verification(body: dict[str, Any]) -> dict[str, Any]:
+def create_verification(body: dict[str, Any]) -> Verification:
     """Create a verification. Personal data is validated, sealed, and returned masked only."""
-    row = verifications.create_verification(
+    return verifications.create_verification(
         services().unit_of_work(), services().vault, current_principal(), body
     )
-    return verification_object(row)
 
 
 @blueprint.get("")
@@ -51,19 +50,18 @@ def create_verification(body: dict[str, Any]) -> dict[str, Any]:
 def list_verifications(args: dict[str, Any]) -> dict[str, Any]:
     """List verifications, newest first; filter by ``reference`` and ``status``."""
     page = verifications.list_verifications(services().unit_of_work(), current_principal(), **args)
-    return {"data": [verification_object(row) for row in page.data], "has_more": page.has_more}
+    return {"data": page.data, "has_more": page.has_more}
 
 
 @blueprint.get("/<verification_id>")
 @blueprint.response(200, VerificationSchema)
 @blueprint.alt_response(404, schema=ErrorSchema, description="Unknown or foreign id")
 @requires(Scope.VERIFICATIONS_READ)
-def get_verification(verification_id: str) -> dict[str, Any]:
+def get_verification(verification_id: str) -> Verification:
     """Retrieve one verification, personal data masked."""
-    row = verifications.get_verification(
+    return verifications.get_verification(
         services().unit_of_work(), current_principal(), verification_id
     )
-    return verification_object(row)
 
 
 @blueprint.post("/<verification_id>/documents")
@@ -93,21 +91,20 @@ def submit_verification(verification_id: str) -> Any:
     """Run the checks: answers the decision (in-process) or ``processing`` (202, worker pool)."""
     app_services = services()
     principal = current_principal()
-    row = verifications.submit_verification(
+    submitted = verifications.submit_verification(
         app_services.unit_of_work(), app_services.vault, principal, verification_id
     )
-    finished = app_services.runner.submit("run_checks", verification_id=row.id)
-    row = verifications.get_verification(app_services.unit_of_work(), principal, row.id)
-    return verification_object(row), 200 if finished else 202
+    finished = app_services.runner.submit("run_checks", verification_id=submitted.id)
+    current = verifications.get_verification(app_services.unit_of_work(), principal, submitted.id)
+    return current, 200 if finished else 202
 
 
 @blueprint.post("/<verification_id>/cancel")
 @blueprint.response(200, VerificationSchema)
 @blueprint.alt_response(409, schema=ErrorSchema, description="Already final")
 @requires(Scope.VERIFICATIONS_WRITE)
-def cancel_verification(verification_id: str) -> dict[str, Any]:
+def cancel_verification(verification_id: str) -> Verification:
     """Cancel a verification that is not final yet."""
-    row = verifications.cancel_verification(
+    return verifications.cancel_verification(
         services().unit_of_work(), services().vault, current_principal(), verification_id
     )
-    return verification_object(row)

@@ -40,7 +40,7 @@ events_blueprint = Blueprint(
 @blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
 @blueprint.alt_response(422, schema=ErrorSchema, description="Bad events, or url_invalid")
 @requires(Scope.WEBHOOKS_WRITE)
-def create_endpoint(body: dict[str, Any]) -> dict[str, Any]:
+def create_endpoint(body: dict[str, Any]) -> Any:
     """Register a webhook endpoint; the answer carries its signing ``secret``, shown only here.
 
     Live-mode URLs must be ``https`` and resolve to public addresses only; test-mode URLs
@@ -57,7 +57,7 @@ def create_endpoint(body: dict[str, Any]) -> dict[str, Any]:
         now=kyc.vault.clock(),
         transport=kyc.adapters.get("webhooks", principal.mode),
     )
-    return webhooks.endpoint_object(created.endpoint, created.secret)
+    return created
 
 
 @blueprint.get("")
@@ -69,7 +69,7 @@ def create_endpoint(body: dict[str, Any]) -> dict[str, Any]:
 def list_endpoints(args: dict[str, Any]) -> dict[str, Any]:
     """List the webhook endpoints, newest first (secrets are never shown again)."""
     page = webhooks.list_endpoints(services().unit_of_work(), current_principal(), **args)
-    return {"data": [webhooks.endpoint_object(row) for row in page.data], "has_more": page.has_more}
+    return {"data": page.data, "has_more": page.has_more}
 
 
 @events_blueprint.get("")
@@ -82,4 +82,4 @@ def list_endpoints(args: dict[str, Any]) -> dict[str, Any]:
 def list_events(args: dict[str, Any]) -> dict[str, Any]:
     """List events, newest first; filter by ``type``. Each is what a webhook delivers."""
     page = webhooks.list_events(services().unit_of_work(), current_principal(), **args)
-    return {"data": [webhooks.event_object(row) for row in page.data], "has_more": page.has_more}
+    return {"data": page.data, "has_more": page.has_more}

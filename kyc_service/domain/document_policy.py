@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kyc_service.domain.verification import CheckStatus, check
+from kyc_service.domain.checks import CheckResult, CheckStatus, check
 
 CHECK_NAME = "document_quality"
 
@@ -167,8 +167,8 @@ def quality_problems(measures: Mapping[str, Measures]) -> list[tuple[str, str]]:
     return [(kind, code) for kind, code in found if code is not None]
 
 
-def document_quality_check(measures: Mapping[str, Measures]) -> dict:
-    """Return the document_quality check's record for the measures of each document kind.
+def document_quality_check(measures: Mapping[str, Measures]) -> CheckResult:
+    """Return the document_quality check's result for the measures of each document kind.
 
     With no documents the check is skipped.
     """

@@ -29,8 +29,8 @@ of its person at 0.62–0.75, so it passes; a face too cut off to be found is
 
 from __future__ import annotations
 
+from kyc_service.domain.checks import CheckResult, CheckStatus, check
 from kyc_service.domain.results import FaceComparison
-from kyc_service.domain.verification import CheckStatus, check
 
 CHECK_NAME = "face_match"
 PASS_SIMILARITY = 0.50
@@ -42,7 +42,7 @@ UNCERTAIN = "face_uncertain"
 NO_FACE = "no_face_found"
 
 
-def face_match_check(comparison: FaceComparison) -> dict:
+def face_match_check(comparison: FaceComparison) -> CheckResult:
     """Return the face_match check's record for a comparison of ID card portrait and selfie."""
     if comparison.problem is not None or comparison.similarity is None:
         return check(CHECK_NAME, CheckStatus.FAILED, comparison.problem or NO_FACE)

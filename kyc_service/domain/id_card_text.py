@@ -24,8 +24,8 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from kyc_service.domain.checks import CheckResult, CheckStatus, check
 from kyc_service.domain.results import TextLine
-from kyc_service.domain.verification import CheckStatus, check
 
 CHECK_NAME = "id_card_ocr"
 NAME_LABEL = "姓名"
@@ -146,7 +146,7 @@ def parse_front(lines: Iterable[TextLine | str]) -> tuple[str | None, str | None
 
 def id_card_ocr_check(
     lines: Iterable[TextLine | str], submitted_name: str, submitted_number: str
-) -> dict:
+) -> CheckResult:
     """Compare what the card front says with what was submitted; return the check record.
 
     A valid number or a name that differs from the submitted one fails with

@@ -1,8 +1,32 @@
-"""The verification's statuses and the moves between them."""
+"""The verification: its statuses, the moves between them, and the entity that owns its rules.
+
+``Verification`` is pure Python: its subject data as typed values, its requirements, its
+typed check results, and the transitions (``submit``, ``record_checks``, ``await_deposit``,
+``review``, ``cancel``, ``erase``) as methods that refuse what the state machine of
+API.md forbids. Each status change is noted in ``changes`` for the service layer to record
+as an event when the verification is saved.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from kyc_service.domain.checks import (  # noqa: F401  (re-exported: one place to import from)
+    SETTLED_CHECKS,
+    SOFT_FAILURES,
+    SUBJECT_ERASED,
+    UPSTREAM_UNAVAILABLE,
+    CheckResult,
+    CheckStatus,
+    ErrorInfo,
+    check,
+)
+from kyc_service.domain.errors import Conflict, InvalidRequest
+from kyc_service.domain.subject import Individual, MaskedIndividual
 
 
 class Status(StrEnum):
@@ -63,20 +87,6 @@ def can_move(current: Status, target: Status) -> bool:
     return target == current or target in MOVES[current]
 
 
-class CheckStatus(StrEnum):
-    """A check's state."""
-
-    PENDING = "pending"
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    ERROR = "error"
-
-
-SETTLED_CHECKS = frozenset({CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.SKIPPED})
-SOFT_FAILURES = frozenset({"ocr_unreadable", "seal_not_found", "face_uncertain"})
-"""Failure codes that send a verification to manual review instead of rejecting it."""
-
 INDIVIDUAL_DOCUMENTS = ("id_card_front", "id_card_back")
 FACE_DOCUMENT = "selfie"
 
@@ -97,36 +107,269 @@ def requirements(subject_type: str, face_match: bool, uploaded: set[str]) -> lis
     ]
 
 
-def check(
-    name: str, status: CheckStatus, code: str | None = None, score: float | None = None
-) -> dict:
-    """Return one check's record as stored and shown."""
-    return {"name": name, "status": status.value, "code": code, "score": score}
+def can_cancel(status: Status) -> bool:
+    """Tell whether a verification in ``status`` may still be canceled."""
+    return not is_final(status)
 
 
-def decide(checks: list[dict]) -> tuple[Status, dict | None]:
+def decide(checks: Iterable[CheckResult]) -> tuple[Status, ErrorInfo | None]:
     """Return the status that the checks lead to, and the error that explains it.
 
     A definite failure rejects; a soft failure sends to review; anything unsettled keeps
     the verification processing; all settled and none failed verifies it.
     """
-    failed = [c for c in checks if c["status"] == CheckStatus.FAILED]
-    hard = [c for c in failed if c["code"] not in SOFT_FAILURES]
+    checks = list(checks)
+    failed = [c for c in checks if c.failed]
+    hard = [c for c in failed if c.definite_failure]
     if hard:
-        return Status.REJECTED, {
-            "code": hard[0]["code"],
-            "message": f"the {hard[0]['name']} check failed",
-        }
-    if any(c["status"] not in SETTLED_CHECKS for c in checks):
+        return Status.REJECTED, ErrorInfo(
+            hard[0].code or "failed", f"the {hard[0].name} check failed"
+        )
+    if any(not c.settled for c in checks):
         return Status.PROCESSING, None
     if failed:
-        return Status.IN_REVIEW, {
-            "code": failed[0]["code"],
-            "message": f"the {failed[0]['name']} check needs review",
-        }
+        return Status.IN_REVIEW, ErrorInfo(
+            failed[0].code or "failed", f"the {failed[0].name} check needs review"
+        )
     return Status.VERIFIED, None
 
 
-def can_cancel(status: Status) -> bool:
-    """Tell whether a verification in ``status`` may still be canceled."""
-    return not is_final(status)
+@dataclass(frozen=True)
+class Options:
+    """What the caller asked for beyond the minimum."""
+
+    face_match: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the record as stored and shown."""
+        return {"face_match": self.face_match}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> Options:
+        """Read a stored record back."""
+        return cls(face_match=bool((record or {}).get("face_match", False)))
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The subject's consent as given at creation: policy version, purposes, when."""
+
+    policy_version: str | None
+    purposes: tuple[str, ...]
+    granted_at: datetime | str | None
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the record as stored."""
+        granted = self.granted_at
+        return {
+            "policy_version": self.policy_version,
+            "purposes": sorted(set(self.purposes)),
+            "granted_at": granted.isoformat() if isinstance(granted, datetime) else granted,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> Consent:
+        """Read a stored record back."""
+        record = record or {}
+        return cls(
+            record.get("policy_version"),
+            tuple(record.get("purposes") or ()),
+            record.get("granted_at"),
+        )
+
+
+@dataclass(eq=False)
+class Verification:
+    """One verification of one subject; every change of its status goes through a method."""
+
+    id: str
+    tenant_id: str
+    mode: str
+    type: SubjectType
+    reference: str
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    options: Options = field(default_factory=Options)
+    consent: Consent = field(default_factory=lambda: Consent(None, (), None))
+    individual: MaskedIndividual | None = None
+    requirements: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    last_error: ErrorInfo | None = None
+    attempt: int = 1
+    parent_id: str | None = None
+    redacted: bool = False
+    retry_count: int = 0
+    decided_at: datetime | None = None
+    submitted_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    seq: int | None = None
+    changes: list[Status] = field(default_factory=list)
+    """Status changes not yet recorded as events (the service layer drains them on save)."""
+    loaded_status: Status | None = field(default=None, repr=False)
+    """The status as read from storage: a save is refused if it changed meanwhile."""
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: str,
+        tenant_id: str,
+        mode: str,
+        reference: str,
+        individual: Individual,
+        options: Options,
+        consent: Consent,
+        now: datetime,
+    ) -> Verification:
+        """Start a person's verification: it waits for its documents."""
+        verification = cls(
+            id=id,
+            tenant_id=tenant_id,
+            mode=mode,
+            type=SubjectType.INDIVIDUAL,
+            reference=reference,
+            status=Status.REQUIRES_INPUT,
+            created_at=now,
+            updated_at=now,
+            options=options,
+            consent=consent,
+            individual=individual.masked(),
+            checks=[check("id_number", CheckStatus.PASSED)],
+        )
+        verification.requirements = verification.missing_documents(set())
+        verification.changes.append(Status.REQUIRES_INPUT)
+        return verification
+
+    @property
+    def organization(self) -> None:
+        """An organization's masked data (organization verification is not built yet)."""
+        return None
+
+    @property
+    def is_final(self) -> bool:
+        """Tell whether the verification can no longer change."""
+        return is_final(self.status)
+
+    def document_kinds(self) -> tuple[str, ...]:
+        """Return the document kinds this verification takes."""
+        return document_kinds(self.type, self.options.face_match)
+
+    def missing_documents(self, uploaded: set[str]) -> list[str]:
+        """Return ``document.<kind>`` for each needed document not in ``uploaded``."""
+        return requirements(self.type, self.options.face_match, uploaded)
+
+    def check_document(self, kind: str) -> None:
+        """Refuse a document kind this verification does not take, or any once submitted."""
+        allowed = self.document_kinds()
+        if kind not in allowed:
+            raise InvalidRequest(
+                f"kind must be one of: {', '.join(allowed)}",
+                code="document_kind_invalid",
+                field="kind",
+            )
+        if self.status != Status.REQUIRES_INPUT:
+            raise Conflict(f"documents cannot be added to a verification in {self.status}")
+
+    def documents_held(self, uploaded: set[str], now: datetime) -> None:
+        """Note which documents the vault now holds: the requirements follow."""
+        self.requirements = self.missing_documents(uploaded)
+        self.updated_at = now
+
+    def submit(self, now: datetime, lease: timedelta) -> None:
+        """Move a complete verification to ``processing``; its checks are due within ``lease``."""
+        if self.status != Status.REQUIRES_INPUT:
+            raise Conflict(f"a verification in {self.status} cannot be submitted")
+        if self.requirements:
+            raise Conflict(
+                "documents are missing",
+                code="requirements_missing",
+                extra={"requirements": list(self.requirements)},
+            )
+        self.submitted_at = now
+        self.last_error = None
+        self.next_attempt_at = now + lease
+        self._move(Status.PROCESSING, now)
+
+    def record_checks(self, results: Iterable[CheckResult], now: datetime) -> Status:
+        """Store a check run's results and move to the status they lead to."""
+        self._require(Status.PROCESSING, "record checks of")
+        self.checks = list(results)
+        status, error = decide(self.checks)
+        self.last_error = error
+        self.next_attempt_at = None
+        if is_final(status):
+            self.decided_at = now
+        self._move(status, now)
+        return status
+
+    def schedule_retry(
+        self, results: Iterable[CheckResult], now: datetime, *, limit: int, base_seconds: float
+    ) -> None:
+        """An upstream was down: keep processing and retry later, past ``limit`` go to review."""
+        self._require(Status.PROCESSING, "retry the checks of")
+        self.checks = list(results)
+        self.retry_count += 1
+        self.last_error = UPSTREAM_UNAVAILABLE
+        if self.retry_count > limit:
+            self.next_attempt_at = None
+            self._move(Status.IN_REVIEW, now)
+            return
+        self.next_attempt_at = now + timedelta(seconds=base_seconds * 2 ** (self.retry_count - 1))
+        self.updated_at = now
+
+    def await_deposit(self, now: datetime) -> None:
+        """Wait for the micro-deposit's confirmation (organization flow)."""
+        self._move(Status.AWAITING_CONFIRMATION, now)
+
+    def review(self, decision: Status, now: datetime, error: ErrorInfo | None = None) -> None:
+        """A reviewer's decision on a verification in review: verified or rejected."""
+        self._require(Status.IN_REVIEW, "review")
+        if decision not in (Status.VERIFIED, Status.REJECTED):
+            raise InvalidRequest("a review decides verified or rejected", field="decision")
+        self.last_error = error
+        self.decided_at = now
+        self._move(decision, now)
+
+    def cancel(self, now: datetime) -> None:
+        """Cancel a verification that is not final yet; its retention clock starts now."""
+        if self.is_final:
+            raise Conflict(f"a verification in {self.status} cannot be canceled")
+        self.decided_at = now
+        self.next_attempt_at = None
+        self._move(Status.CANCELED, now)
+
+    def erase(self, now: datetime, error: ErrorInfo = SUBJECT_ERASED) -> None:
+        """The subject's data is gone: keep a redacted shell, cancel it if it was not final.
+
+        The masked copy is dropped before the status changes, so neither the event nor a
+        webhook can carry it.
+        """
+        self.individual = None
+        self.redacted = True
+        self.updated_at = now
+        if self.is_final:
+            return
+        self.last_error = error
+        self.next_attempt_at = None
+        self.decided_at = now
+        self._move(Status.CANCELED, now)
+
+    def drain_changes(self) -> list[Status]:
+        """Return the status changes not yet recorded, and forget them."""
+        changes, self.changes = self.changes, []
+        return changes
+
+    def _require(self, status: Status, action: str) -> None:
+        """Refuse ``action`` unless the verification is in ``status``."""
+        if self.status != status:
+            raise Conflict(f"cannot {action} a verification in {self.status}")
+
+    def _move(self, target: Status, now: datetime) -> None:
+        """The one gate of every status change: what the state machine forbids is 409."""
+        if not can_move(self.status, target):
+            raise Conflict(f"a verification in {self.status} cannot become {target}")
+        self.updated_at = now
+        if target != self.status:
+            self.status = target
+            self.changes.append(target)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -67,3 +68,10 @@ def ping(engine: Engine) -> None:
     """Run ``SELECT 1``; raise the driver's error when the database does not answer."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Tell whether ``exc`` says the database cannot be reached (not a bug of a query)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return isinstance(exc, OperationalError) or bool(exc.connection_invalidated)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
+from kyc_service.domain.phone import PENDING, VERIFIED
 from kyc_service.persistence.tables import PhoneVerificationRow
-
-PENDING = "pending"
-VERIFIED = "verified"
 
 
 class PhoneVerificationRepository:
@@ -30,6 +29,17 @@ class PhoneVerificationRepository:
                 PhoneVerificationRow.mode == mode,
             )
         )
+
+    def create(self, **values: Any) -> PhoneVerificationRow:
+        """Stage a new phone verification (flushed) and return it."""
+        row = PhoneVerificationRow(**values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def refresh(self, row: PhoneVerificationRow) -> None:
+        """Read the row's current values again."""
+        self.session.refresh(row)
 
     def add(self, row: PhoneVerificationRow) -> None:
         """Stage a new phone verification and flush it, so later counts include it."""

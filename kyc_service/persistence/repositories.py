@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,12 +9,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kyc_service.domain.verification import FINAL_STATUSES
 from kyc_service.persistence.tables import (
     ApiKeyRow,
     IdempotencyRow,
     TenantRow,
-    VerificationRow,
 )
 
 
@@ -29,10 +26,12 @@ class TenantRepository:
         """Return the tenant called ``name``, if any."""
         return self.session.scalar(select(TenantRow).where(TenantRow.name == name))
 
-    def add(self, tenant: TenantRow) -> None:
+    def create(self, **values: Any) -> TenantRow:
         """Add a new tenant (flushed now, so rows that refer to it may follow)."""
+        tenant = TenantRow(**values)
         self.session.add(tenant)
         self.session.flush()
+        return tenant
 
 
 class ApiKeyRepository:
@@ -47,9 +46,11 @@ class ApiKeyRepository:
             select(ApiKeyRow).where(ApiKeyRow.lookup == lookup, ApiKeyRow.revoked_at.is_(None))
         )
 
-    def add(self, key: ApiKeyRow) -> None:
+    def create(self, **values: Any) -> ApiKeyRow:
         """Stage a new key."""
+        key = ApiKeyRow(**values)
         self.session.add(key)
+        return key
 
 
 class IdempotencyRepository:
@@ -72,15 +73,29 @@ class IdempotencyRepository:
         """Return one record by its row id."""
         return self.session.get(IdempotencyRow, row_id)
 
-    def insert_claim(self, row: IdempotencyRow) -> bool:
-        """Insert ``row`` and commit; return False when another request holds the key."""
+    def claim(self, **values: Any) -> IdempotencyRow | None:
+        """Insert a claim and commit; return None when another request holds the key."""
+        row = IdempotencyRow(**values)
         self.session.add(row)
         try:
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
-            return False
-        return True
+            return None
+        return row
+
+    def complete(self, row_id: int, status: int, body: str, headers: dict[str, str]) -> None:
+        """Store the response of the request that holds the claim."""
+        self.session.execute(
+            update(IdempotencyRow)
+            .where(IdempotencyRow.id == row_id)
+            .values(
+                state="completed",
+                response_status=status,
+                response_body=body,
+                response_headers=headers,
+            )
+        )
 
     def delete(self, row_id: int) -> None:
         """Delete one record."""
@@ -90,98 +105,3 @@ class IdempotencyRepository:
         """Delete records past their expiry; return how many."""
         result = self.session.execute(delete(IdempotencyRow).where(IdempotencyRow.expires_at < now))
         return result.rowcount or 0
-
-
-class VerificationRepository:
-    """Verifications, always within one tenant and mode."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, row: VerificationRow) -> None:
-        """Stage a new verification."""
-        self.session.add(row)
-
-    def get(self, tenant_id: str, mode: str, verification_id: str) -> VerificationRow | None:
-        """Return the verification if it belongs to this tenant and mode."""
-        return self.session.scalar(
-            select(VerificationRow).where(
-                VerificationRow.id == verification_id,
-                VerificationRow.tenant_id == tenant_id,
-                VerificationRow.mode == mode,
-            )
-        )
-
-    def by_id(self, verification_id: str, *, for_update: bool = False) -> VerificationRow | None:
-        """Return a verification by id alone (for workers; never for a tenant's request)."""
-        query = select(VerificationRow).where(VerificationRow.id == verification_id)
-        if for_update:
-            query = query.with_for_update()
-        return self.session.scalar(query)
-
-    def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
-        """Return (id, next attempt) of processing verifications whose next attempt is due."""
-        rows = self.session.execute(
-            select(VerificationRow.id, VerificationRow.next_attempt_at)
-            .where(
-                VerificationRow.status == "processing",
-                VerificationRow.next_attempt_at <= now,
-            )
-            .order_by(VerificationRow.next_attempt_at)
-            .limit(limit)
-        ).all()
-        return [(row[0], row[1]) for row in rows]
-
-    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
-        """Move a due attempt to ``lease_until`` unless another worker already did."""
-        result = self.session.execute(
-            update(VerificationRow)
-            .where(VerificationRow.id == verification_id, VerificationRow.next_attempt_at == seen)
-            .values(next_attempt_at=lease_until)
-        )
-        return (result.rowcount or 0) == 1
-
-    def redact_subject(self, tenant_id: str, mode: str, reference: str, now: datetime) -> int:
-        """Turn a subject's verifications into redacted shells (status and checks kept)."""
-        result = self.session.execute(
-            update(VerificationRow)
-            .where(
-                VerificationRow.tenant_id == tenant_id,
-                VerificationRow.mode == mode,
-                VerificationRow.reference == reference,
-            )
-            .values(masked={}, redacted=True, updated_at=now)
-        )
-        return result.rowcount or 0
-
-    def in_flight_of_subject(
-        self, tenant_id: str, mode: str, reference: str
-    ) -> Sequence[VerificationRow]:
-        """Return a subject's verifications that are not final yet, locked for update."""
-        query = select(VerificationRow).where(
-            VerificationRow.tenant_id == tenant_id,
-            VerificationRow.mode == mode,
-            VerificationRow.reference == reference,
-            VerificationRow.status.not_in([s.value for s in FINAL_STATUSES]),
-        )
-        return self.session.scalars(query.with_for_update()).all()
-
-    def page(
-        self,
-        tenant_id: str,
-        mode: str,
-        *,
-        limit: int,
-        after_seq: int | None = None,
-        filters: dict[str, Any] | None = None,
-    ) -> Sequence[VerificationRow]:
-        """Return up to ``limit`` verifications, newest first, older than ``after_seq``."""
-        query = select(VerificationRow).where(
-            VerificationRow.tenant_id == tenant_id, VerificationRow.mode == mode
-        )
-        for name, value in (filters or {}).items():
-            query = query.where(getattr(VerificationRow, name) == value)
-        if after_seq is not None:
-            query = query.where(VerificationRow.seq < after_seq)
-        query = query.order_by(VerificationRow.seq.desc()).limit(limit)
-        return self.session.scalars(query).all()

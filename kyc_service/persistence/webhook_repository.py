@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kyc_service.domain.events import Event
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 
 
@@ -18,9 +19,24 @@ class WebhookRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, row: WebhookEndpointRow | WebhookDeliveryRow) -> None:
-        """Stage a new endpoint or delivery."""
-        self.session.add(row)
+    def add_endpoint(self, **values: Any) -> WebhookEndpointRow:
+        """Stage a new endpoint and return it."""
+        endpoint = WebhookEndpointRow(**values)
+        self.session.add(endpoint)
+        return endpoint
+
+    def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
+        """Queue one delivery of an event to an endpoint, due at ``at``."""
+        self.session.add(
+            WebhookDeliveryRow(
+                event_id=event_id,
+                endpoint_id=endpoint_id,
+                state="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+        )
 
     def endpoint(self, tenant_id: str, mode: str, endpoint_id: str) -> WebhookEndpointRow | None:
         """Return the endpoint if it belongs to this tenant and mode."""
@@ -47,31 +63,6 @@ class WebhookRepository:
         if limit is not None:
             query = query.limit(limit)
         return self.session.scalars(query).all()
-
-    def event(self, tenant_id: str, mode: str, event_id: str) -> EventRow | None:
-        """Return the event if it belongs to this tenant and mode."""
-        return self.session.scalar(
-            select(EventRow).where(
-                EventRow.id == event_id, EventRow.tenant_id == tenant_id, EventRow.mode == mode
-            )
-        )
-
-    def events_page(
-        self,
-        tenant_id: str,
-        mode: str,
-        *,
-        limit: int,
-        after_seq: int | None = None,
-        type_: str | None = None,
-    ) -> Sequence[EventRow]:
-        """Return up to ``limit`` events, newest first, older than ``after_seq``."""
-        query = select(EventRow).where(EventRow.tenant_id == tenant_id, EventRow.mode == mode)
-        if type_:
-            query = query.where(EventRow.type == type_)
-        if after_seq is not None:
-            query = query.where(EventRow.seq < after_seq)
-        return self.session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)).all()
 
     def due_deliveries(self, now: datetime, limit: int) -> Sequence[tuple[int, datetime]]:
         """Return (id, next_attempt_at) of pending deliveries due by ``now``, oldest first."""
@@ -129,3 +120,50 @@ class WebhookRepository:
             .values(**values)
         )
         return result.rowcount == 1
+
+
+class SqlEventRepository:
+    """Events of one tenant and mode: recorded with each status change, listed for polling."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: Event) -> None:
+        """Stage an event (flushed, so deliveries may refer to it)."""
+        self.session.add(
+            EventRow(
+                id=event.id,
+                tenant_id=event.tenant_id,
+                mode=event.mode,
+                type=event.type,
+                verification_id=event.verification_id,
+                payload=event.payload,
+                created_at=event.created_at,
+            )
+        )
+        self.session.flush()
+
+    def get(self, tenant_id: str, mode: str, event_id: str) -> EventRow | None:
+        """Return the event if it belongs to this tenant and mode."""
+        return self.session.scalar(
+            select(EventRow).where(
+                EventRow.id == event_id, EventRow.tenant_id == tenant_id, EventRow.mode == mode
+            )
+        )
+
+    def page(
+        self,
+        tenant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        after_seq: int | None = None,
+        type_: str | None = None,
+    ) -> Sequence[EventRow]:
+        """Return up to ``limit`` events, newest first, older than ``after_seq``."""
+        query = select(EventRow).where(EventRow.tenant_id == tenant_id, EventRow.mode == mode)
+        if type_:
+            query = query.where(EventRow.type == type_)
+        if after_seq is not None:
+            query = query.where(EventRow.seq < after_seq)
+        return self.session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)).all()

@@ -11,8 +11,7 @@ from kyc_service.domain.access import Mode, Principal, Scope
 from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.errors import AuthenticationFailed
 from kyc_service.domain.ids import new_id
-from kyc_service.persistence.tables import ApiKeyRow, TenantRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.ports.storage import UnitOfWork
 
 LOOKUP_LENGTH = 12
 
@@ -37,21 +36,18 @@ def create_key(uow: UnitOfWork, tenant_name: str, mode: Mode, scopes: frozenset[
         now = datetime.now(UTC)
         tenant = uow.tenants.by_name(tenant_name)
         if tenant is None:
-            tenant = TenantRow(id=new_id("ten"), name=tenant_name, created_at=now)
-            uow.tenants.add(tenant)
+            tenant = uow.tenants.create(id=new_id("ten"), name=tenant_name, created_at=now)
         key = f"kyc_{mode.value}_{secrets.token_urlsafe(32)}"
         salt = secrets.token_urlsafe(16)
-        uow.api_keys.add(
-            ApiKeyRow(
-                id=new_id("key"),
-                tenant_id=tenant.id,
-                mode=mode.value,
-                scopes=",".join(sorted(s.value for s in scopes)),
-                lookup=_split(key)[1],
-                salt=salt,
-                secret_hash=_digest(salt, key),
-                created_at=now,
-            )
+        uow.api_keys.create(
+            id=new_id("key"),
+            tenant_id=tenant.id,
+            mode=mode.value,
+            scopes=",".join(sorted(s.value for s in scopes)),
+            lookup=_split(key)[1],
+            salt=salt,
+            secret_hash=_digest(salt, key),
+            created_at=now,
         )
         uow.commit()
     return key

@@ -8,6 +8,7 @@ from kyc_service.domain.access import Principal
 from kyc_service.domain.errors import InvalidRequest
 from kyc_service.imaging import PreparedImage, UploadLimits, prepare_upload
 from kyc_service.services import document_measures, verifications
+from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.document_measures import upload_problem
 
 
@@ -22,12 +23,13 @@ def upload_limits(settings: Any) -> UploadLimits:
 
 
 def accept_document(
-    services: Any, principal: Principal, verification_id: str, kind: str, data: bytes
+    services: CheckDependencies, principal: Principal, verification_id: str, kind: str, data: bytes
 ) -> dict[str, Any]:
     """Validate, re-encode, measure and seal an uploaded image; return the document object."""
-    row = verifications.get_verification(services.unit_of_work(), principal, verification_id)
-    verifications.check_document_kind(row, kind)
-    verifications.check_accepts_documents(row)
+    verification = verifications.get_verification(
+        services.unit_of_work(), principal, verification_id
+    )
+    verification.check_document(kind)
     prepared = prepare_upload(data, upload_limits(services.settings))
     quality = measure(services, principal, kind, prepared)
     code = upload_problem(kind, quality)
@@ -81,7 +83,7 @@ def problem_message(kind: str, code: str) -> str:
 
 
 def measure(
-    services: Any, principal: Principal, kind: str, prepared: PreparedImage
+    services: CheckDependencies, principal: Principal, kind: str, prepared: PreparedImage
 ) -> dict[str, Any]:
     """Return the measures of an accepted image (where the document or face is, and how)."""
     faces = services.adapters.get("face", principal.mode)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.domain.sealing import SweepReport
+from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.key_rotation import RotationReport, rotate_kek
-from kyc_service.services.subjects import cancel_erased
-from kyc_service.vault import SweepReport, Vault
+from kyc_service.services.subjects import redact_erased
 
 
-def sweep_retention(uow: UnitOfWork, vault: Vault) -> SweepReport:
+def sweep_retention(uow: UnitOfWork, vault: SealedStore) -> SweepReport:
     """Delete documents and erase subjects past retention; redact their verifications.
 
     Safe to run repeatedly and from several processes at once.
@@ -16,12 +16,9 @@ def sweep_retention(uow: UnitOfWork, vault: Vault) -> SweepReport:
     total = SweepReport()
     while True:
         with uow:
-            report = vault.sweep(uow.session)
+            report = vault.sweep(uow)
             for ref in report.subjects_erased:
-                uow.verifications.redact_subject(
-                    ref.tenant_id, ref.mode, ref.reference, vault.clock()
-                )
-                cancel_erased(uow, ref, vault.clock())
+                redact_erased(uow, ref, vault.clock())
             uow.commit()
         total.documents_deleted += report.documents_deleted
         total.subjects_erased.extend(report.subjects_erased)

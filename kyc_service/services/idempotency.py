@@ -16,9 +16,8 @@ from datetime import UTC, datetime, timedelta
 from kyc_service.domain.access import Principal
 from kyc_service.domain.encoding import decode_bytes, encode_bytes
 from kyc_service.domain.errors import Conflict, InvalidRequest
-from kyc_service.persistence.tables import IdempotencyRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
 from kyc_service.ports import KeyWrapper
+from kyc_service.ports.storage import UnitOfWork
 
 MAX_KEY_LENGTH = 255
 POLL_SECONDS = 0.05
@@ -132,7 +131,7 @@ def _try_claim(
             uow.commit()
             existing = None
         if existing is None:
-            row = IdempotencyRow(
+            row = uow.idempotency.claim(
                 tenant_id=principal.tenant_id,
                 mode=principal.mode.value,
                 key=key,
@@ -141,7 +140,7 @@ def _try_claim(
                 created_at=now,
                 expires_at=now + ttl,
             )
-            return Claim(row.id) if uow.idempotency.insert_claim(row) else None
+            return Claim(row.id) if row is not None else None
         if existing.fingerprint != request_fingerprint:
             raise Conflict(
                 "this Idempotency-Key was used with a different request",
@@ -159,13 +158,7 @@ def _try_claim(
 def complete(uow: UnitOfWork, held: Claim, response: StoredResponse) -> None:
     """Store the response of the request that held the key."""
     with uow:
-        row = uow.idempotency.by_id(held.row_id)
-        if row is None:
-            return
-        row.state = "completed"
-        row.response_status = response.status
-        row.response_body = response.body
-        row.response_headers = response.headers
+        uow.idempotency.complete(held.row_id, response.status, response.body, response.headers)
         uow.commit()
 
 

@@ -19,15 +19,24 @@ opened), and a KEK is retired only when a count over all of them finds it unused
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
-
-from kyc_service.domain.encoding import encode_bytes
-from kyc_service.persistence.tables import IdempotencyRow, WebhookEndpointRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.domain.encoding import decode_bytes, encode_bytes
 from kyc_service.ports import KeyWrapper
-from kyc_service.services import idempotency, webhooks
-from kyc_service.vault import Vault
+from kyc_service.ports.storage import UnitOfWork
+from kyc_service.services import idempotency, webhook_endpoints
+
+
+class KeyStoreAccess(Protocol):
+    """The key store's part in a rotation: its wrapper, and the data keys it holds."""
+
+    wrapper: KeyWrapper
+
+    def rewrap_all(self) -> int:
+        """Re-wrap every data key not under the primary KEK; return how many."""
+
+    def kek_ids_in_use(self) -> set[str]:
+        """The KEK ids that wrap a data key."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class RotationReport:
     idempotent_responses: int = 0
 
 
-def rotate_kek(vault: Vault, uow: UnitOfWork, retire_old: bool = False) -> RotationReport:
+def rotate_kek(vault: Any, uow: UnitOfWork, retire_old: bool = False) -> RotationReport:
     """Add a new primary KEK, re-wrap every KEK-wrapped value under it, optionally retire.
 
     Safe to repeat: what is already under the primary is left alone, so a rotation cut
@@ -85,7 +94,7 @@ def rotate_kek(vault: Vault, uow: UnitOfWork, retire_old: bool = False) -> Rotat
     return RotationReport(new_id, data_keys, tuple(retired), secrets, responses)
 
 
-def _rewrap_everything(vault: Vault, uow: UnitOfWork, wrapper: KeyWrapper) -> tuple[int, int, int]:
+def _rewrap_everything(vault: Any, uow: UnitOfWork, wrapper: KeyWrapper) -> tuple[int, int, int]:
     """One re-wrap pass over every kind of wrapped value; how many of each."""
     return (
         vault.keystore.rewrap_all(),
@@ -99,25 +108,16 @@ def rewrap_webhook_secrets(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
     primary, done, after = wrapper.primary_id(), 0, ""
     while True:
         with uow:
-            rows = uow.session.scalars(
-                select(WebhookEndpointRow)
-                .where(
-                    WebhookEndpointRow.id > after,
-                    WebhookEndpointRow.secret_kek_id != primary,
-                )
-                .order_by(WebhookEndpointRow.id)
-                .limit(BATCH)
-            ).all()
+            rows = uow.wrapped_values.endpoint_secrets_not_under(primary, after, BATCH)
             for row in rows:
                 after = row.id
-                secret = webhooks.endpoint_secret(wrapper, row).encode()
-                kek_id, wrapped = wrapper.wrap(secret, webhooks.secret_context(row.id))
-                done += _swap(
-                    uow,
-                    WebhookEndpointRow,
-                    row.id,
-                    (WebhookEndpointRow.secret_wrapped, row.secret_wrapped),
-                    {"secret_kek_id": kek_id, "secret_wrapped": encode_bytes(wrapped)},
+                context = webhook_endpoints.secret_context(row.id)
+                secret = wrapper.unwrap(
+                    row.secret_kek_id, decode_bytes(row.secret_wrapped), context
+                )
+                kek_id, wrapped = wrapper.wrap(secret, context)
+                done += uow.wrapped_values.replace_endpoint_secret(
+                    row.id, row.secret_wrapped, kek_id, encode_bytes(wrapped)
                 )
             uow.commit()
         if not rows:
@@ -130,26 +130,15 @@ def rewrap_idempotent_responses(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
     current = f"{idempotency.SEALED_PREFIX}{primary}:"
     while True:
         with uow:
-            rows = uow.session.scalars(
-                select(IdempotencyRow)
-                .where(
-                    IdempotencyRow.id > after,
-                    IdempotencyRow.response_body.startswith(idempotency.SEALED_PREFIX),
-                    ~IdempotencyRow.response_body.startswith(current),
-                )
-                .order_by(IdempotencyRow.id)
-                .limit(BATCH)
-            ).all()
+            rows = uow.wrapped_values.sealed_responses_not_under(
+                idempotency.SEALED_PREFIX, current, after, BATCH
+            )
             for row in rows:
                 after = row.id
                 context = idempotency.row_context(row.tenant_id, row.mode, row.key)
                 body = idempotency.open_sealed(wrapper, context, row.response_body)
-                done += _swap(
-                    uow,
-                    IdempotencyRow,
-                    row.id,
-                    (IdempotencyRow.response_body, row.response_body),
-                    {"response_body": idempotency.seal_sealed(wrapper, context, body)},
+                done += uow.wrapped_values.replace_response(
+                    row.id, row.response_body, idempotency.seal_sealed(wrapper, context, body)
                 )
             uow.commit()
         if not rows:
@@ -159,20 +148,7 @@ def rewrap_idempotent_responses(uow: UnitOfWork, wrapper: KeyWrapper) -> int:
 def kek_ids_in_data(uow: UnitOfWork) -> set[str]:
     """The KEK ids that still wrap a webhook secret or an idempotent response."""
     with uow:
-        found = set(uow.session.scalars(select(WebhookEndpointRow.secret_kek_id).distinct()))
-        bodies = uow.session.scalars(
-            select(IdempotencyRow.response_body).where(
-                IdempotencyRow.response_body.startswith(idempotency.SEALED_PREFIX)
-            )
-        )
+        found = uow.wrapped_values.endpoint_secret_keks()
+        bodies = uow.wrapped_values.sealed_responses(idempotency.SEALED_PREFIX)
         found |= {idempotency.sealed_kek_id(body) for body in bodies}
     return found
-
-
-def _swap(uow: UnitOfWork, table: type, row_id: object, seen: tuple, values: dict) -> int:
-    """Update one row unless another process changed it since it was read (0 then)."""
-    column, value = seen
-    result = uow.session.execute(
-        update(table).where(table.id == row_id, column == value).values(**values)
-    )
-    return result.rowcount or 0

@@ -12,6 +12,7 @@ import math
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from kyc_service.domain.access import Mode, Principal
 from kyc_service.domain.encoding import encode_bytes
@@ -19,14 +20,9 @@ from kyc_service.domain.errors import Conflict, Gone, InvalidRequest, RateLimite
 from kyc_service.domain.identifiers import validate_mobile
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.masking import mask_phone
-from kyc_service.persistence.phone_repository import (
-    PENDING,
-    VERIFIED,
-    PhoneVerificationRepository,
-)
-from kyc_service.persistence.tables import PhoneVerificationRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
+from kyc_service.domain.phone import PENDING, VERIFIED
 from kyc_service.ports import SmsSender
+from kyc_service.ports.storage import UnitOfWork
 
 Clock = Callable[[], datetime]
 
@@ -76,7 +72,7 @@ def start(
     sms_sender: SmsSender,
     index_key: bytes,
     clock: Clock,
-) -> PhoneVerificationRow:
+) -> Any:
     """Send a code to ``phone`` (live mode) and return the pending phone verification.
 
     Raises ``phone_invalid`` (422) and ``too_many_requests`` (429, with ``Retry-After``).
@@ -93,14 +89,14 @@ def start(
 
 def _record_send(
     uow: UnitOfWork, principal: Principal, number: str, index: str, code: str, clock: Clock
-) -> PhoneVerificationRow:
+) -> Any:
     """Store the new phone verification, unless a send limit of the phone refuses it."""
     with uow:
-        repo = PhoneVerificationRepository(uow.session)
+        repo = uow.phones
         repo.lock_phone(principal.tenant_id, principal.mode.value, index)
         now = clock()
         salt = secrets.token_urlsafe(16)
-        row = PhoneVerificationRow(
+        row = repo.create(
             id=new_id("pv"),
             tenant_id=principal.tenant_id,
             mode=principal.mode.value,
@@ -113,7 +109,6 @@ def _record_send(
             created_at=now,
             expires_at=now + CODE_TTL,
         )
-        repo.add(row)
         wait = _send_wait(repo, row, now, excluding=row.id)
         if wait:
             raise RateLimited(
@@ -124,9 +119,7 @@ def _record_send(
     return row
 
 
-def _send_wait(
-    repo: PhoneVerificationRepository, row: PhoneVerificationRow, now: datetime, excluding: str = ""
-) -> int:
+def _send_wait(repo: Any, row: Any, now: datetime, excluding: str = "") -> int:
     """Return the seconds until another code may be sent to the phone of ``row``."""
     longest = max(window for window, _ in SEND_LIMITS)
     sent = repo.sent_since(
@@ -143,21 +136,19 @@ def _send_or_withdraw(
         sms_sender.send(number, SMS_TEXT.format(code=code))
     except Exception:
         with uow:
-            PhoneVerificationRepository(uow.session).delete(pv_id)
+            uow.phones.delete(pv_id)
             uow.commit()
         raise
 
 
-def check(
-    uow: UnitOfWork, principal: Principal, pv_id: str, code: str, *, clock: Clock
-) -> PhoneVerificationRow:
+def check(uow: UnitOfWork, principal: Principal, pv_id: str, code: str, *, clock: Clock) -> Any:
     """Check ``code``; return the phone verification, verified (again, if it already was).
 
     Raises ``resource_missing`` (404), ``code_incorrect`` (422, with ``attempts_remaining``),
     ``code_expired`` (410) or ``too_many_attempts`` (429, with ``Retry-After``).
     """
     with uow:
-        repo = PhoneVerificationRepository(uow.session)
+        repo = uow.phones
         row = repo.get(principal.tenant_id, principal.mode.value, pv_id)
         if row is None:
             raise ResourceMissing("no such phone verification")
@@ -168,8 +159,8 @@ def check(
 
 def _attempt(
     uow: UnitOfWork,
-    repo: PhoneVerificationRepository,
-    row: PhoneVerificationRow,
+    repo: Any,
+    row: Any,
     code: str,
     now: datetime,
 ) -> None:
@@ -187,15 +178,13 @@ def _attempt(
             )
     elif repo.mark_verified(row.id, MAX_ATTEMPTS, now):
         uow.commit()
-    uow.session.refresh(row)
+    repo.refresh(row)
     if row.status != VERIFIED:
         _refuse_unusable(repo, row, now)
         raise Conflict("the phone verification changed meanwhile; check again")
 
 
-def _refuse_unusable(
-    repo: PhoneVerificationRepository, row: PhoneVerificationRow, now: datetime
-) -> None:
+def _refuse_unusable(repo: Any, row: Any, now: datetime) -> None:
     """Raise ``code_expired`` or ``too_many_attempts`` when the code may no longer be tried."""
     if row.expires_at <= now:
         raise Gone("the code has expired; request a new one", code="code_expired")

@@ -14,32 +14,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Mode
+from kyc_service.domain.checks import DATA_EXPIRED, SUBJECT_ERASED, CheckResult, CheckStatus, check
 from kyc_service.domain.document_policy import document_quality_check
-from kyc_service.domain.errors import UpstreamUnavailable
+from kyc_service.domain.errors import Conflict, UpstreamUnavailable
 from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import CheckOutcome, FaceBox, Match
-from kyc_service.domain.verification import (
-    SETTLED_CHECKS,
-    SOFT_FAILURES,
-    CheckStatus,
-    Status,
-    check,
-    decide,
-    is_final,
-)
-from kyc_service.persistence.tables import VerificationRow
+from kyc_service.domain.sealing import DataUnavailable, SubjectRef
+from kyc_service.domain.verification import Status, Verification
 from kyc_service.services.card_reading import card_portrait, read_front, rectified_card
-from kyc_service.services.events import change_status
-from kyc_service.services.subjects import DATA_EXPIRED, SUBJECT_ERASED, cancel_as_erased
-from kyc_service.vault import DataUnavailable, SubjectRef
+from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
+from kyc_service.services.events import save
 
 log = logging.getLogger(__name__)
 ACTOR = "system:checks"
@@ -74,17 +66,17 @@ class Step:
 
     name: str
     applies: Callable[[CheckInput], bool]
-    run: Callable[[Any, CheckInput], dict]
+    run: Callable[[AdapterLookup, CheckInput], CheckResult]
 
 
-def _outcome(name: str, outcome: CheckOutcome) -> dict:
+def _outcome(name: str, outcome: CheckOutcome) -> CheckResult:
     """Turn a port's result into a check record."""
     if isinstance(outcome, Match):
         return check(name, CheckStatus.PASSED, score=outcome.score)
     return check(name, CheckStatus.FAILED, outcome.code, getattr(outcome, "score", None))
 
 
-def _identity(adapters: Any, given: CheckInput) -> dict:
+def _identity(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Name and ID number at the identity authority."""
     port = adapters.get("identity", given.mode)
     return _outcome(
@@ -93,7 +85,7 @@ def _identity(adapters: Any, given: CheckInput) -> dict:
     )
 
 
-def _bank_card(adapters: Any, given: CheckInput) -> dict:
+def _bank_card(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Card, name, ID number and reserved phone at the bank (4 elements)."""
     port = adapters.get("bank", given.mode)
     outcome = port.verify(
@@ -105,7 +97,7 @@ def _bank_card(adapters: Any, given: CheckInput) -> dict:
     return _outcome("bank_card", outcome)
 
 
-def _portrait(adapters: Any, given: CheckInput) -> dict:
+def _portrait(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """The selfie against the identity authority's photo."""
     selfie = given.documents("selfie")
     if selfie is None:
@@ -115,12 +107,12 @@ def _portrait(adapters: Any, given: CheckInput) -> dict:
     return _outcome("portrait_authority", outcome)
 
 
-def _document_quality(adapters: Any, given: CheckInput) -> dict:
+def _document_quality(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Sharpness, glare and the card's outline, as measured when each image was accepted."""
     return document_quality_check(given.quality)
 
 
-def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
+def _id_card_ocr(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """The name and number printed on the ID card front against the submitted ones."""
     front = given.rectified_front(adapters.get("imaging", given.mode))
     if front is None:
@@ -129,7 +121,7 @@ def _id_card_ocr(adapters: Any, given: CheckInput) -> dict:
     return id_card_ocr_check(lines, given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER])
 
 
-def _face_match(adapters: Any, given: CheckInput) -> dict:
+def _face_match(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """The selfie against the portrait on the ID card front."""
     front = given.rectified_front(adapters.get("imaging", given.mode))
     selfie = given.documents("selfie")
@@ -162,20 +154,19 @@ INDIVIDUAL_STEPS: tuple[Step, ...] = (
 class RunResult:
     """The checks a run produced, and whether an upstream was down."""
 
-    checks: list[dict]
+    checks: list[CheckResult]
     upstream_down: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
-def run_steps(adapters: Any, given: CheckInput, checks: list[dict]) -> RunResult:
+def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResult]) -> RunResult:
     """Run every applicable step not yet settled; stop at the first failure or outage."""
-    by_name = {c["name"]: c for c in checks}
+    by_name = {c.name: c for c in checks}
     for step in INDIVIDUAL_STEPS:
         if not step.applies(given):
             continue
         previous = by_name.get(step.name)
-        if previous and previous["status"] in SETTLED_CHECKS:
-            if previous["status"] == CheckStatus.FAILED and previous["code"] not in SOFT_FAILURES:
+        if previous and previous.settled:
+            if previous.definite_failure:
                 break
             continue
         try:
@@ -184,48 +175,53 @@ def run_steps(adapters: Any, given: CheckInput, checks: list[dict]) -> RunResult
             by_name[step.name] = check(step.name, CheckStatus.ERROR, "upstream_unavailable")
             return RunResult(list(by_name.values()), upstream_down=True)
         by_name[step.name] = result
-        if result["status"] == CheckStatus.FAILED and result["code"] not in SOFT_FAILURES:
+        if result.definite_failure:
             break
     return RunResult(list(by_name.values()))
 
 
-def run_checks(services: Any, verification_id: str) -> None:
+def run_checks(deps: CheckDependencies, verification_id: str) -> None:
     """Run the pipeline of a processing verification and record its outcome."""
-    loaded = _load(services, verification_id)
+    loaded = _load(deps, verification_id)
     if loaded is None:
         return
     given, checks = loaded
     try:
-        result = run_steps(services.adapters, given, checks)
+        result = run_steps(deps.adapters, given, checks)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
-        _cancel_erased(services, verification_id, gone.reason)
+        _cancel_erased(deps, verification_id, gone.reason)
         return
-    _record(services, verification_id, result)
+    _record(deps, verification_id, result)
 
 
-def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] | None:
+def _subject(verification: Verification) -> SubjectRef:
+    """The data subject a verification belongs to."""
+    return SubjectRef(verification.tenant_id, verification.mode, verification.reference)
+
+
+def _load(
+    deps: CheckDependencies, verification_id: str
+) -> tuple[CheckInput, list[CheckResult]] | None:
     """Phase 1: read the sealed fields (an audited opening) and the recorded checks."""
-    vault = services.vault
-    with services.unit_of_work() as uow:
-        row = uow.verifications.by_id(verification_id)
-        if row is None or row.status != Status.PROCESSING:
+    vault = deps.vault
+    with deps.unit_of_work() as uow:
+        verification = uow.verifications.by_id(verification_id)
+        if verification is None or verification.status != Status.PROCESSING:
             return None
-        ref = SubjectRef(row.tenant_id, row.mode, row.reference)
+        ref = _subject(verification)
         try:
             fields = vault.get_fields(
-                uow.session, ref, row.id, actor=ACTOR, action="verification.checks"
+                uow, ref, verification.id, actor=ACTOR, action="verification.checks"
             )
         except DataUnavailable as gone:
             fields, reason = None, gone.reason
         if fields is not None:
-            held = vault.documents(uow.session, ref, row.id)
+            held = vault.documents(uow, ref, verification.id)
             kinds = {kind: document_id for kind, (document_id, _) in held.items()}
             quality = {kind: measures for kind, (_, measures) in held.items()}
             uow.commit()
-            checks = [dict(c) for c in row.checks or []]
-            options = dict(row.options or {})
     if fields is None:  # erased, or past retention: nothing can be decided
-        _cancel_erased(services, verification_id, reason)
+        _cancel_erased(deps, verification_id, reason)
         return None
 
     opened: dict[str, bytes] = {}
@@ -235,89 +231,83 @@ def _load(services: Any, verification_id: str) -> tuple[CheckInput, list[dict]] 
             return None
         if kind in opened:
             return opened[kind]
-        with services.unit_of_work() as inner:
+        with deps.unit_of_work() as inner:
             image, _ = vault.get_document(
-                inner.session, ref, kinds[kind], actor=ACTOR, action="verification.checks"
+                inner, ref, kinds[kind], actor=ACTOR, action="verification.checks"
             )
             inner.commit()
         opened[kind] = image
         return image
 
-    return CheckInput(fields, options, Mode(row.mode), documents, quality), checks
+    given = CheckInput(
+        fields, verification.options.to_record(), Mode(verification.mode), documents, quality
+    )
+    return given, list(verification.checks)
 
 
-def _cancel_erased(services: Any, verification_id: str, reason: str) -> None:
+def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:
     """Cancel a processing verification whose subject's data is gone (erased, expired)."""
     error = DATA_EXPIRED if reason == "past_retention" else SUBJECT_ERASED
-    with services.unit_of_work() as uow:
-        row = uow.verifications.by_id(verification_id, for_update=True)
-        if row is not None and not is_final(Status(row.status)):
-            cancel_as_erased(uow.session, row, services.vault.clock(), error)
-        uow.commit()
-
-
-def _record(services: Any, verification_id: str, result: RunResult) -> None:
-    """Phase 3: store the checks and decide, unless the verification moved meanwhile."""
-    vault = services.vault
-    settings = services.settings
-    with services.unit_of_work() as uow:
-        row = uow.verifications.by_id(verification_id, for_update=True)
-        if row is None or row.status != Status.PROCESSING:
+    with deps.unit_of_work() as uow:
+        verification = uow.verifications.by_id(verification_id, for_update=True)
+        if verification is None or verification.is_final:
             return
-        now = vault.clock()
-        row.checks = result.checks
-        if result.upstream_down:
-            _schedule_retry(uow.session, row, now, settings)
-        else:
-            status, error = decide(result.checks)
-            row.last_error = error
-            row.next_attempt_at = None
-            _settle(uow.session, vault, row, status, now)
+        verification.erase(deps.clock(), error)
+        try:
+            save(uow, verification)
+        except Conflict:  # moved meanwhile (canceled, erased): its new state stands
+            log.info("erasure cancel dropped: the verification moved meanwhile")
+            return
         uow.commit()
 
 
-def _schedule_retry(session: Any, row: VerificationRow, now: datetime, settings: Any) -> None:
-    """Keep the verification processing and retry later; past the budget, send it to review."""
-    row.retry_count = (row.retry_count or 0) + 1
-    row.last_error = {
-        "code": "upstream_unavailable",
-        "message": "an upstream verifier is unavailable",
-    }
-    if row.retry_count > int(settings["UPSTREAM_RETRY_LIMIT"]):
-        row.next_attempt_at = None
-        change_status(session, row, Status.IN_REVIEW, now)
-        return
-    delay = float(settings["UPSTREAM_RETRY_SECONDS"]) * 2 ** (row.retry_count - 1)
-    row.next_attempt_at = now + timedelta(seconds=delay)
-    row.updated_at = now
+def _record(deps: CheckDependencies, verification_id: str, result: RunResult) -> None:
+    """Phase 3: store the checks and decide, unless the verification moved meanwhile.
+
+    The save is conditional on the status read here: a cancel or an erasure committed
+    between this read and the write makes it a 409, and the run's results are dropped.
+    """
+    settings = deps.settings
+    with deps.unit_of_work() as uow:
+        verification = uow.verifications.by_id(verification_id, for_update=True)
+        if verification is None or verification.status != Status.PROCESSING:
+            return
+        now = deps.clock()
+        if result.upstream_down:
+            verification.schedule_retry(
+                result.checks,
+                now,
+                limit=int(settings["UPSTREAM_RETRY_LIMIT"]),
+                base_seconds=float(settings["UPSTREAM_RETRY_SECONDS"]),
+            )
+        else:
+            verification.record_checks(result.checks, now)
+            if verification.is_final:
+                deps.vault.record_decision(uow, _subject(verification), verification.id, now)
+        try:
+            save(uow, verification)
+        except Conflict:  # moved meanwhile (canceled, erased): its new state stands
+            log.info("check results dropped: the verification moved meanwhile")
+            return
+        uow.commit()
 
 
-def _settle(session: Any, vault: Any, row: VerificationRow, status: Status, now: datetime) -> None:
-    """Apply the decision; a final one starts the retention clocks."""
-    if is_final(status):
-        row.decided_at = now
-        vault.record_decision(
-            session, SubjectRef(row.tenant_id, row.mode, row.reference), row.id, now
-        )
-    change_status(session, row, status, now)
-
-
-def retry_pending(services: Any, limit: int = 100) -> int:
+def retry_pending(deps: CheckDependencies, limit: int = 100) -> int:
     """Run the checks of every processing verification whose next attempt is due.
 
     Safe from cron and concurrently: each verification is claimed by moving its next
     attempt forward before it runs, and only the process that moved it runs it.
     """
-    now = services.vault.clock()
+    now = deps.clock()
     lease = now + timedelta(minutes=5)
-    with services.unit_of_work() as uow:
+    with deps.unit_of_work() as uow:
         due = uow.verifications.due_for_retry(now, limit)
     ran = 0
     for verification_id, seen in due:
-        with services.unit_of_work() as uow:
+        with deps.unit_of_work() as uow:
             claimed = uow.verifications.claim_attempt(verification_id, seen, lease)
             uow.commit()
         if claimed:
-            run_checks(services, verification_id)
+            run_checks(deps, verification_id)
             ran += 1
     return ran

@@ -1,39 +1,42 @@
-"""The public, masked representation of a verification (API responses, events, webhooks)."""
+"""The public, masked representation of a verification, as events and webhooks carry it.
+
+The API's responses are dumped by ``schemas.verifications.VerificationSchema`` from the
+same entity; a test holds the two to one shape.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from kyc_service.persistence.tables import VerificationRow
+from kyc_service.domain.verification import Verification
 
 
-def _time(value: datetime | None) -> str | None:
-    """Return an ISO 8601 UTC timestamp."""
+def timestamp(value: datetime | None) -> str | None:
+    """Return an ISO 8601 UTC timestamp (``…Z``)."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def verification_object(row: VerificationRow) -> dict[str, Any]:
+def verification_object(verification: Verification) -> dict[str, Any]:
     """Return the verification as API.md shows it: personal data masked, never plain."""
-    subject = {"individual": None, "organization": None}
-    if not row.redacted:
-        subject[row.type] = row.masked or None
+    individual = verification.individual
     return {
-        "id": row.id,
+        "id": verification.id,
         "object": "verification",
-        "type": row.type,
-        "mode": row.mode,
-        "reference": row.reference,
-        "status": row.status,
-        "requirements": list(row.requirements or []),
-        "checks": [dict(check) for check in row.checks or []],
-        "last_error": row.last_error,
-        **subject,
-        "options": dict(row.options or {}),
-        "attempt": row.attempt,
-        "parent_id": row.parent_id,
-        "redacted": row.redacted,
-        "created_at": _time(row.created_at),
-        "updated_at": _time(row.updated_at),
-        "decided_at": _time(row.decided_at),
+        "type": verification.type.value,
+        "mode": verification.mode,
+        "reference": verification.reference,
+        "status": verification.status.value,
+        "requirements": list(verification.requirements),
+        "checks": [c.to_record() for c in verification.checks],
+        "last_error": verification.last_error.to_record() if verification.last_error else None,
+        "individual": individual.to_record() if individual and not verification.redacted else None,
+        "organization": None,
+        "options": verification.options.to_record(),
+        "attempt": verification.attempt,
+        "parent_id": verification.parent_id,
+        "redacted": verification.redacted,
+        "created_at": timestamp(verification.created_at),
+        "updated_at": timestamp(verification.updated_at),
+        "decided_at": timestamp(verification.decided_at),
     }

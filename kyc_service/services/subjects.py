@@ -5,65 +5,74 @@ from __future__ import annotations
 from datetime import datetime
 
 from kyc_service.domain.access import Principal
-from kyc_service.domain.errors import ResourceMissing
-from kyc_service.domain.verification import Status
-from kyc_service.persistence.tables import VerificationRow
-from kyc_service.persistence.unit_of_work import UnitOfWork
-from kyc_service.services.events import change_status
-from kyc_service.vault import SubjectRef, Vault
+from kyc_service.domain.checks import DATA_EXPIRED, SUBJECT_ERASED, ErrorInfo
+from kyc_service.domain.errors import Conflict, ResourceMissing
+from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.verification import Verification
+from kyc_service.ports.storage import SealedStore, UnitOfWork
+from kyc_service.services.events import save
 
-DATA_EXPIRED = {
-    "code": "data_expired",
-    "message": "the personal data of this verification is past its retention: it can never "
-    "be decided",
-}
-SUBJECT_ERASED = {
-    "code": "subject_erased",
-    "message": "the subject's personal data was erased: this verification can never be decided",
-}
+__all__ = ["DATA_EXPIRED", "SUBJECT_ERASED", "erase_subject", "redact_erased"]
 
 
 def erase_subject(
-    uow: UnitOfWork, vault: Vault, principal: Principal, reference: str, reason: str | None = None
+    uow: UnitOfWork,
+    vault: SealedStore,
+    principal: Principal,
+    reference: str,
+    reason: str | None = None,
 ) -> datetime:
-    """Destroy the subject's data key and data; keep its verifications as redacted shells."""
+    """Destroy the subject's data key and data; keep its verifications as redacted shells.
+
+    The verifications are redacted (and canceled if not final) before the vault's rows are
+    touched — the lock order of every writer (a check run records its verification, then
+    the decision in the vault) — and once more after, for one created meanwhile.
+    """
     ref = SubjectRef(principal.tenant_id, principal.mode.value, reference)
     with uow:
-        erased_at = vault.erase(uow.session, ref, actor=principal.key_id, reason=reason)
-        redacted = uow.verifications.redact_subject(
-            ref.tenant_id, ref.mode, reference, vault.clock()
-        )
-        cancel_erased(uow, ref, vault.clock())
+        redacted = redact_erased(uow, ref, vault.clock())
+        erased_at = vault.erase(uow, ref, actor=principal.key_id, reason=reason)
         if erased_at is None and not redacted:
             raise ResourceMissing("no such subject", field="reference")
+        redact_erased(uow, ref, vault.clock())
         uow.commit()
     return erased_at or vault.clock()
 
 
-def cancel_erased(uow: UnitOfWork, ref: SubjectRef, now: datetime) -> int:
-    """Cancel every verification of an erased subject that is not final yet.
+def redact_erased(
+    uow: UnitOfWork, ref: SubjectRef, now: datetime, error: ErrorInfo = SUBJECT_ERASED
+) -> int:
+    """Turn every verification of an erased subject into a redacted shell; return how many.
 
-    Each becomes ``canceled`` with ``last_error.code = "subject_erased"`` (and its event):
-    it can never be decided on data that is gone. Runs inside the caller's transaction,
-    after the verifications were redacted, so the events carry no personal data.
+    One that is not final yet becomes ``canceled`` with ``last_error.code =
+    "subject_erased"`` (and its event, which carries no personal data): it can never be
+    decided on data that is gone. Runs inside the caller's transaction. Erasure always
+    wins: a verification that moved meanwhile (a cancel, a check run) is read again and
+    erased in its new state.
     """
-    rows = uow.verifications.in_flight_of_subject(ref.tenant_id, ref.mode, ref.reference)
-    for row in rows:
-        cancel_as_erased(uow.session, row, now)
-    return len(rows)
+    verifications = uow.verifications.of_subject(ref, for_update=True)
+    for verification in verifications:
+        if verification.redacted and not verification.individual and verification.is_final:
+            continue
+        _erase_one(uow, verification, now, error)
+    return len(verifications)
 
 
-def cancel_as_erased(
-    session: object, row: VerificationRow, now: datetime, error: dict | None = None
+def _erase_one(
+    uow: UnitOfWork, verification: Verification, now: datetime, error: ErrorInfo
 ) -> None:
-    """Cancel one verification whose subject's data is gone; its display copy goes too.
+    """Erase one verification, reading it again if a concurrent writer moved it first."""
+    current: Verification | None = verification
+    for _ in range(ERASE_ATTEMPTS):
+        if current is None:
+            return
+        current.erase(now, error)
+        try:
+            save(uow, current)
+            return
+        except Conflict:
+            current = uow.verifications.by_id(verification.id, for_update=True)
+    raise Conflict("the subject's verifications keep changing; erase it again")
 
-    The masked copy is dropped before the event is recorded, so neither the event nor a
-    webhook carries it, whichever of erasure and a check run gets here first.
-    """
-    row.masked = {}
-    row.redacted = True
-    row.last_error = dict(error or SUBJECT_ERASED)
-    row.next_attempt_at = None
-    row.decided_at = now
-    change_status(session, row, Status.CANCELED, now)
+
+ERASE_ATTEMPTS = 5

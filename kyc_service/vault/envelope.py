@@ -8,6 +8,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kyc_service.domain.encoding import decode_bytes, encode_bytes
+from kyc_service.domain.sealing import associated_data  # noqa: F401  (re-exported)
 
 NONCE_BYTES = 12
 VERSION = "v1."
@@ -20,11 +21,6 @@ class SealBroken(Exception):
 def new_data_key() -> bytes:
     """Return a fresh random 256-bit data key."""
     return AESGCM.generate_key(bit_length=256)
-
-
-def associated_data(*parts: str) -> bytes:
-    """Join the parts that bind a ciphertext to its place (tenant, subject, row, field)."""
-    return "\x1f".join(parts).encode()
 
 
 def seal(key: bytes, plaintext: bytes, context: bytes) -> str:

@@ -1,0 +1,191 @@
+"""Verifications in SQL: rows become ``Verification`` entities and go back as one UPDATE.
+
+``save`` is a conditional UPDATE (``WHERE id = … AND status = <status as loaded>``): if a
+concurrent transaction moved the verification meanwhile (a cancel, an erasure, another
+check run), nothing is written and the caller gets 409 — on SQLite, where ``FOR UPDATE``
+does nothing, as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.orm import Session
+
+from kyc_service.domain.checks import CheckResult, ErrorInfo
+from kyc_service.domain.errors import Conflict
+from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.subject import MaskedIndividual
+from kyc_service.domain.verification import (
+    Consent,
+    Options,
+    Status,
+    SubjectType,
+    Verification,
+)
+from kyc_service.persistence.tables import VerificationRow
+
+COLUMNS = VerificationRow.__table__.c
+
+
+def to_entity(row: Any) -> Verification:
+    """Build the entity from a row (ORM object or Core row)."""
+    verification = Verification(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        mode=row.mode,
+        type=SubjectType(row.type),
+        reference=row.reference,
+        status=Status(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        options=Options.from_record(row.options),
+        consent=Consent.from_record(row.consent),
+        individual=MaskedIndividual.from_record(row.masked)
+        if row.type == SubjectType.INDIVIDUAL and not row.redacted
+        else None,
+        requirements=list(row.requirements or []),
+        checks=[CheckResult.from_record(c) for c in row.checks or []],
+        last_error=ErrorInfo.from_record(row.last_error),
+        attempt=row.attempt or 1,
+        parent_id=row.parent_id,
+        redacted=bool(row.redacted),
+        retry_count=row.retry_count or 0,
+        decided_at=row.decided_at,
+        submitted_at=row.submitted_at,
+        next_attempt_at=row.next_attempt_at,
+        seq=row.seq,
+    )
+    verification.loaded_status = verification.status
+    return verification
+
+
+def to_values(verification: Verification) -> dict[str, Any]:
+    """Return the row's column values for the entity (all but ``seq``)."""
+    masked = verification.individual.to_record() if verification.individual else {}
+    return {
+        "id": verification.id,
+        "tenant_id": verification.tenant_id,
+        "mode": verification.mode,
+        "type": verification.type.value,
+        "reference": verification.reference,
+        "status": verification.status.value,
+        "requirements": list(verification.requirements),
+        "checks": [c.to_record() for c in verification.checks],
+        "last_error": verification.last_error.to_record() if verification.last_error else None,
+        "masked": masked,
+        "options": verification.options.to_record(),
+        "attempt": verification.attempt,
+        "parent_id": verification.parent_id,
+        "redacted": verification.redacted,
+        "created_at": verification.created_at,
+        "updated_at": verification.updated_at,
+        "decided_at": verification.decided_at,
+        "submitted_at": verification.submitted_at,
+        "retry_count": verification.retry_count,
+        "next_attempt_at": verification.next_attempt_at,
+        "consent": verification.consent.to_record(),
+    }
+
+
+class SqlVerificationRepository:
+    """Verifications, always within one tenant and mode (by id alone for workers)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _one(self, query: Select) -> Verification | None:
+        row = self.session.execute(query).first()
+        return to_entity(row) if row is not None else None
+
+    def _many(self, query: Select) -> list[Verification]:
+        return [to_entity(row) for row in self.session.execute(query).all()]
+
+    def add(self, verification: Verification) -> None:
+        """Insert a new verification; its ``seq`` is set."""
+        result = self.session.execute(
+            insert(VerificationRow).values(**to_values(verification)).returning(COLUMNS.seq)
+        )
+        verification.seq = result.scalar_one()
+        verification.loaded_status = verification.status
+
+    def get(self, tenant_id: str, mode: str, verification_id: str) -> Verification | None:
+        """Return the verification if it belongs to this tenant and mode."""
+        return self._one(
+            select(VerificationRow.__table__).where(
+                COLUMNS.id == verification_id,
+                COLUMNS.tenant_id == tenant_id,
+                COLUMNS.mode == mode,
+            )
+        )
+
+    def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
+        """Return a verification by id alone (for workers; never for a tenant's request)."""
+        query = select(VerificationRow.__table__).where(COLUMNS.id == verification_id)
+        return self._one(query.with_for_update() if for_update else query)
+
+    def save(self, verification: Verification) -> None:
+        """Write the entity back, only if its status is still the one it was loaded with."""
+        loaded = getattr(verification, "loaded_status", None) or verification.status
+        result = self.session.execute(
+            update(VerificationRow)
+            .where(COLUMNS.id == verification.id, COLUMNS.status == loaded.value)
+            .values(**to_values(verification))
+        )
+        if (result.rowcount or 0) != 1:
+            raise Conflict("the verification changed meanwhile; read it again")
+        verification.loaded_status = verification.status
+
+    def page(
+        self,
+        tenant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        after_seq: int | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> Sequence[Verification]:
+        """Return up to ``limit`` verifications, newest first, older than ``after_seq``."""
+        query = select(VerificationRow.__table__).where(
+            COLUMNS.tenant_id == tenant_id, COLUMNS.mode == mode
+        )
+        for name, value in (filters or {}).items():
+            query = query.where(COLUMNS[name] == value)
+        if after_seq is not None:
+            query = query.where(COLUMNS.seq < after_seq)
+        return self._many(query.order_by(COLUMNS.seq.desc()).limit(limit))
+
+    def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:
+        """Return every verification of one subject, oldest first."""
+        query = (
+            select(VerificationRow.__table__)
+            .where(
+                COLUMNS.tenant_id == ref.tenant_id,
+                COLUMNS.mode == ref.mode,
+                COLUMNS.reference == ref.reference,
+            )
+            .order_by(COLUMNS.seq)
+        )
+        return self._many(query.with_for_update() if for_update else query)
+
+    def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
+        """Return (id, next attempt) of processing verifications whose next attempt is due."""
+        rows = self.session.execute(
+            select(COLUMNS.id, COLUMNS.next_attempt_at)
+            .where(COLUMNS.status == Status.PROCESSING.value, COLUMNS.next_attempt_at <= now)
+            .order_by(COLUMNS.next_attempt_at)
+            .limit(limit)
+        ).all()
+        return [(row[0], row[1]) for row in rows]
+
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did."""
+        result = self.session.execute(
+            update(VerificationRow)
+            .where(COLUMNS.id == verification_id, COLUMNS.next_attempt_at == seen)
+            .values(next_attempt_at=lease_until)
+        )
+        return (result.rowcount or 0) == 1

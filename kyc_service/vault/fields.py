@@ -1,0 +1,130 @@
+"""Sealed fields: a subject's personal data as named text values, one set per verification.
+
+Each field is sealed under its subject's data key and bound to its tenant, subject,
+verification and name; a field of a searchable kind also carries a blind index, so the
+tenant's subjects holding a value can be found without opening anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from kyc_service.domain.sealing import SubjectRef
+from kyc_service.persistence.tables import SubjectRow, VaultFieldRow
+from kyc_service.vault.blind_index import blind_index
+from kyc_service.vault.envelope import open_sealed, seal
+from kyc_service.vault.subjects import SubjectKeys
+from kyc_service.vault.transaction import on_session
+
+
+class SealedFields(SubjectKeys):
+    """Seal, open and search a subject's fields."""
+
+    @on_session
+    def put_fields(
+        self,
+        session: Session,
+        ref: SubjectRef,
+        verification_id: str,
+        fields: Mapping[str, str],
+        purposes: Sequence[str] | Mapping[str, Sequence[str]],
+        indexed: Mapping[str, str] | None = None,
+        *,
+        replace: bool = True,
+    ) -> None:
+        """Seal ``fields`` (name → value) for a verification.
+
+        ``purposes`` are what the fields are held for (one list for all, or one per field);
+        ``indexed`` maps a name to its blind-index kind (``id_number``, ``uscc``,
+        ``bank_card``). A field already held is replaced (``replace=False`` skips that look
+        for a verification that has just been created).
+        """
+        subject, data_key = self._subject_for_writing(session, ref)
+        index_key = self.keystore.blind_index_key() if indexed else b""
+        if replace:
+            session.execute(
+                delete(VaultFieldRow).where(
+                    VaultFieldRow.subject_id == subject.id,
+                    VaultFieldRow.verification_id == verification_id,
+                    VaultFieldRow.name.in_(list(fields)),
+                )
+            )
+        now = self.clock()
+        rows = [
+            {
+                "subject_id": subject.id,
+                "verification_id": verification_id,
+                "name": name,
+                "ciphertext": seal(
+                    data_key, value.encode(), self._field_context(subject, verification_id, name)
+                ),
+                "blind_index": blind_index(index_key, ref.tenant_id, kind, value) if kind else None,
+                "purposes": list(purposes[name] if isinstance(purposes, Mapping) else purposes),
+                "created_at": now,
+            }
+            for name, value in fields.items()
+            for kind in [(indexed or {}).get(name)]
+        ]
+        session.flush()
+        session.execute(insert(VaultFieldRow), rows)
+
+    @on_session
+    def get_fields(
+        self,
+        session: Session,
+        ref: SubjectRef,
+        verification_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+    ) -> dict[str, str]:
+        """Open every field held for a verification; the opening is an audit event."""
+        subject, data_key = self._readable_subject(session, ref)
+        rows = session.scalars(
+            select(VaultFieldRow).where(
+                VaultFieldRow.subject_id == subject.id,
+                VaultFieldRow.verification_id == verification_id,
+            )
+        ).all()
+        opened = {
+            row.name: open_sealed(
+                data_key, row.ciphertext, self._field_context(subject, verification_id, row.name)
+            ).decode()
+            for row in rows
+        }
+        self.audit.append(
+            session,
+            actor=actor,
+            action=action,
+            tenant_id=ref.tenant_id,
+            mode=ref.mode,
+            reference=ref.reference,
+            verification_id=verification_id,
+            reason=reason,
+            details={"fields": sorted(opened)},
+        )
+        return opened
+
+    @on_session
+    def find_references(
+        self, session: Session, tenant_id: str, mode: str, kind: str, value: str
+    ) -> list[str]:
+        """Return the references of the tenant's subjects holding ``value`` as a ``kind`` field."""
+        index = blind_index(self.keystore.blind_index_key(), tenant_id, kind, value)
+        return list(
+            session.scalars(
+                select(SubjectRow.reference)
+                .join(VaultFieldRow, VaultFieldRow.subject_id == SubjectRow.id)
+                .where(
+                    VaultFieldRow.blind_index == index,
+                    SubjectRow.tenant_id == tenant_id,
+                    SubjectRow.mode == mode,
+                    SubjectRow.erased_at.is_(None),
+                )
+                .distinct()
+            ).all()
+        )

@@ -1,0 +1,392 @@
+"""In-memory fakes of the storage ports, the vault and the verifier adapters.
+
+In the style of cosmicpython's ``FakeUnitOfWork``: the use cases run against these with no
+database, no Flask and no image model, so their rules are tested in milliseconds. The fake
+unit of work is transactional like the real one: work happens on a copy of the committed
+state, ``commit`` publishes it, leaving the block without committing discards it.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PIL import Image
+
+from kyc_service.domain.access import Mode
+from kyc_service.domain.errors import Conflict, UpstreamUnavailable
+from kyc_service.domain.events import Event
+from kyc_service.domain.results import FaceComparison, Match, Mismatch, TextLine
+from kyc_service.domain.sealing import DataUnavailable, SubjectRef, SweepReport
+from kyc_service.domain.verification import Status, Verification
+from kyc_service.ports.storage import UnitOfWork
+
+
+@dataclass
+class State:
+    """Everything a fake database holds."""
+
+    verifications: dict[str, Verification] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    endpoints: list[Any] = field(default_factory=list)
+    deliveries: list[tuple[str, str, datetime]] = field(default_factory=list)
+    fields: dict[tuple[SubjectRef, str], dict[str, str]] = field(default_factory=dict)
+    documents: dict[str, tuple[SubjectRef, str, str, bytes, dict]] = field(default_factory=dict)
+    erased: dict[SubjectRef, datetime] = field(default_factory=dict)
+    decisions: list[tuple[str, datetime]] = field(default_factory=list)
+    openings: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FakeDatabase:
+    """The committed state, shared by every unit of work made on it."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self.commits = 0
+
+
+class FakeVerifications:
+    """``VerificationRepository`` over a dict; entities are copied in and out, as rows are."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def _out(self, verification: Verification | None) -> Verification | None:
+        if verification is None:
+            return None
+        loaded = copy.deepcopy(verification)
+        loaded.changes = []
+        loaded.loaded_status = loaded.status
+        return loaded
+
+    def add(self, verification: Verification) -> None:
+        verification.seq = len(self.state.verifications) + 1
+        verification.loaded_status = verification.status
+        self.state.verifications[verification.id] = copy.deepcopy(verification)
+
+    def get(self, tenant_id: str, mode: str, verification_id: str) -> Verification | None:
+        found = self.state.verifications.get(verification_id)
+        if found is None or (found.tenant_id, found.mode) != (tenant_id, mode):
+            return None
+        return self._out(found)
+
+    def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
+        return self._out(self.state.verifications.get(verification_id))
+
+    def save(self, verification: Verification) -> None:
+        stored = self.state.verifications.get(verification.id)
+        if stored is None or stored.status != verification.loaded_status:
+            raise Conflict("the verification changed meanwhile; read it again")
+        kept = copy.deepcopy(verification)
+        kept.changes = []
+        self.state.verifications[verification.id] = kept
+        verification.loaded_status = verification.status
+
+    def page(
+        self,
+        tenant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        after_seq: int | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> Sequence[Verification]:
+        found = [
+            v
+            for v in self.state.verifications.values()
+            if (v.tenant_id, v.mode) == (tenant_id, mode)
+            and (after_seq is None or (v.seq or 0) < after_seq)
+            and all(str(getattr(v, k)) == value for k, value in (filters or {}).items())
+        ]
+        found.sort(key=lambda v: v.seq or 0, reverse=True)
+        return [self._out(v) for v in found[:limit]]
+
+    def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:
+        return [
+            self._out(v)
+            for v in self.state.verifications.values()
+            if SubjectRef(v.tenant_id, v.mode, v.reference) == ref
+        ]
+
+    def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
+        due = [
+            (v.id, v.next_attempt_at)
+            for v in self.state.verifications.values()
+            if v.status == Status.PROCESSING and v.next_attempt_at and v.next_attempt_at <= now
+        ]
+        return sorted(due, key=lambda pair: pair[1])[:limit]
+
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+        stored = self.state.verifications[verification_id]
+        if stored.next_attempt_at != seen:
+            return False
+        stored.next_attempt_at = lease_until
+        return True
+
+
+class FakeEvents:
+    """``EventRepository`` over a list."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def add(self, event: Event) -> None:
+        self.state.events.append(event)
+
+
+class FakeWebhooks:
+    """Endpoints and deliveries: enough for ``enqueue_deliveries``."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def enabled_endpoints(self, tenant_id: str, mode: str, **_: Any) -> Sequence[Any]:
+        return [e for e in self.state.endpoints if (e.tenant_id, e.mode) == (tenant_id, mode)]
+
+    def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
+        self.state.deliveries.append((event_id, endpoint_id, at))
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """A transaction over a :class:`FakeDatabase`."""
+
+    def __init__(self, database: FakeDatabase) -> None:
+        self.database = database
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.working = copy.deepcopy(self.database.state)
+        self.verifications = FakeVerifications(self.working)
+        self.events = FakeEvents(self.working)
+        self.webhooks = FakeWebhooks(self.working)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        self.database.state = copy.deepcopy(self.working)
+        self.database.commits += 1
+
+    def rollback(self) -> None:
+        self.working = copy.deepcopy(self.database.state)
+        self.verifications = FakeVerifications(self.working)
+        self.events = FakeEvents(self.working)
+        self.webhooks = FakeWebhooks(self.working)
+
+    def flush(self) -> None:
+        """Nothing to send."""
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class FakeVault:
+    """``SealedStore`` in the fake unit of work's state: fields and documents in the clear."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def put_fields(
+        self,
+        uow: Any,
+        ref: SubjectRef,
+        verification_id: str,
+        fields: Mapping[str, str],
+        *,
+        purposes: Mapping[str, Iterable[str]],
+        indexed: Mapping[str, str],
+        replace: bool,
+    ) -> None:
+        uow.working.erased.pop(ref, None)
+        uow.working.fields[(ref, verification_id)] = dict(fields)
+
+    def get_fields(
+        self, uow: Any, ref: SubjectRef, verification_id: str, *, actor: str, action: str
+    ) -> dict[str, str]:
+        if ref in uow.working.erased:
+            raise DataUnavailable("erased")
+        uow.working.openings.append((verification_id, action))
+        return dict(uow.working.fields[(ref, verification_id)])
+
+    def put_document(
+        self,
+        uow: Any,
+        ref: SubjectRef,
+        verification_id: str,
+        kind: str,
+        image: bytes,
+        media_type: str,
+        purposes: Iterable[str],
+        *,
+        quality: Mapping[str, Any] | None = None,
+    ) -> str:
+        documents = uow.working.documents
+        for document_id, (_, held_for, held_kind, _, _) in list(documents.items()):
+            if (held_for, held_kind) == (verification_id, kind):
+                del documents[document_id]
+        document_id = f"doc_{len(documents) + 1}_{kind}"
+        documents[document_id] = (ref, verification_id, kind, image, dict(quality or {}))
+        return document_id
+
+    def documents(
+        self, uow: Any, ref: SubjectRef, verification_id: str
+    ) -> dict[str, tuple[str, dict]]:
+        return {
+            kind: (document_id, quality)
+            for document_id, (_, held_for, kind, _, quality) in uow.working.documents.items()
+            if held_for == verification_id
+        }
+
+    def document_kinds(self, uow: Any, ref: SubjectRef, verification_id: str) -> list[str]:
+        return sorted(self.documents(uow, ref, verification_id))
+
+    def get_document(
+        self, uow: Any, ref: SubjectRef, document_id: str, *, actor: str, action: str
+    ) -> tuple[bytes, str]:
+        if ref in uow.working.erased:
+            raise DataUnavailable("erased")
+        return uow.working.documents[document_id][3], "image/jpeg"
+
+    def record_decision(
+        self, uow: Any, ref: SubjectRef, verification_id: str, decided_at: datetime
+    ) -> None:
+        uow.working.decisions.append((verification_id, decided_at))
+
+    def erase(
+        self, uow: Any, ref: SubjectRef, *, actor: str, reason: str | None = None
+    ) -> datetime | None:
+        held = [key for key in uow.working.fields if key[0] == ref]
+        if not held:
+            return None
+        for key in held:
+            del uow.working.fields[key]
+        for document_id, document in list(uow.working.documents.items()):
+            if document[0] == ref:
+                del uow.working.documents[document_id]
+        uow.working.erased[ref] = self.clock()
+        return self.clock()
+
+    def sweep(self, uow: Any, batch: int = 500) -> SweepReport:
+        return SweepReport()
+
+
+def tiny_jpeg() -> bytes:
+    """A small real JPEG (the pipeline decodes the card image before reading it)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 40), (230, 230, 230)).save(out, "JPEG")
+    return out.getvalue()
+
+
+class FakeIdentity:
+    """The identity authority: a match, or the answers a test sets."""
+
+    def __init__(self) -> None:
+        self.answer: Any = Match()
+        self.calls = 0
+
+    def verify(self, name: str, id_number: str) -> Any:
+        self.calls += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+class FakePortrait(FakeIdentity):
+    """The identity authority's portrait comparison."""
+
+    def compare(self, name: str, id_number: str, selfie: bytes) -> Any:
+        return self.verify(name, id_number)
+
+
+class FakeBank(FakeIdentity):
+    """The bank's 4-element check."""
+
+    def verify(self, *elements: str) -> Any:  # type: ignore[override]
+        return super().verify(*elements[:2])
+
+
+class FakeReader:
+    """OCR that reads back the lines a test put on the card."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def read_lines(self, image: Any) -> list[TextLine]:
+        return [TextLine(text, 0.99) for text in self.lines]
+
+
+class FakeImaging:
+    """Finds no card outline: the stored image is read whole."""
+
+    def find_document(self, pixels: Any, shape: Any) -> None:
+        return None
+
+
+class FakeFaces:
+    """A face matcher answering a fixed similarity."""
+
+    def __init__(self, similarity: float = 0.95) -> None:
+        self.similarity = similarity
+
+    def compare(self, reference: Any, probe: Any, probe_face: Any = None) -> FaceComparison:
+        return FaceComparison(self.similarity)
+
+
+@dataclass
+class FakeAdapters:
+    """``AdapterLookup`` over the fakes, the same in both modes."""
+
+    identity: FakeIdentity = field(default_factory=FakeIdentity)
+    bank: FakeBank = field(default_factory=FakeBank)
+    portrait: FakePortrait = field(default_factory=FakePortrait)
+    ocr: FakeReader = field(default_factory=FakeReader)
+    imaging: FakeImaging = field(default_factory=FakeImaging)
+    face: FakeFaces = field(default_factory=FakeFaces)
+
+    def get(self, port: str, mode: Mode) -> Any:
+        return getattr(self, port)
+
+
+@dataclass
+class FakeServices:
+    """The use cases' dependencies, built from fakes (what ``bootstrap`` builds for real)."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    database: FakeDatabase = field(default_factory=FakeDatabase)
+    adapters: FakeAdapters = field(default_factory=FakeAdapters)
+    settings: dict[str, Any] = field(
+        default_factory=lambda: {"UPSTREAM_RETRY_LIMIT": 5, "UPSTREAM_RETRY_SECONDS": 60}
+    )
+
+    def __post_init__(self) -> None:
+        self.vault = FakeVault(self.clock)
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.database)
+
+    @property
+    def state(self) -> State:
+        """The committed state."""
+        return self.database.state
+
+
+__all__ = [
+    "FakeServices",
+    "Mismatch",
+    "UpstreamUnavailable",
+    "tiny_jpeg",
+]

@@ -1,0 +1,278 @@
+"""The use cases on fakes: no database, no Flask, no image model — the rules alone.
+
+Create, upload, submit, the check pipeline, retries, cancel and erasure run against
+``tests/fakes.py`` (a transactional fake unit of work, a fake vault, fake verifiers). The
+end-to-end HTTP tests run the same flows on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kyc_service.domain import sealed_fields as sealed
+from kyc_service.domain.access import Mode, Principal, Scope
+from kyc_service.domain.checks import CheckStatus
+from kyc_service.domain.errors import Conflict, InvalidRequest
+from kyc_service.domain.results import Mismatch
+from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.verification import Status
+from kyc_service.services import pipeline, subjects, verifications
+from kyc_service.services.representation import verification_object
+from tests.fakes import FakeServices, UpstreamUnavailable, tiny_jpeg
+from tests.synthetic import individual_body
+
+PRINCIPAL = Principal("ten_1", "key_1", Mode.TEST, frozenset(Scope))
+CARD = {"faces": 1, "card_found": True}
+
+
+@pytest.fixture
+def kyc() -> FakeServices:
+    return FakeServices()
+
+
+def created(kyc: FakeServices, seed: int = 1, **options: object) -> tuple[str, dict]:
+    """Create a verification with a person of ``seed``; return its id and the body."""
+    body = individual_body(random.Random(seed), **options)
+    verification = verifications.create_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, body)
+    return verification.id, body
+
+
+def upload_all(kyc: FakeServices, verification_id: str, face_match: bool = False) -> None:
+    """Upload both card sides (and the selfie)."""
+    kinds = ["id_card_front", "id_card_back"] + (["selfie"] if face_match else [])
+    for kind in kinds:
+        verifications.add_document(
+            kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id, kind, tiny_jpeg(), CARD
+        )
+
+
+def submitted(kyc: FakeServices, seed: int = 1, **options: object) -> tuple[str, dict]:
+    """A verification created, complete and submitted, with OCR that reads its person."""
+    verification_id, body = created(kyc, seed, **options)
+    upload_all(kyc, verification_id, bool(options.get("face_match")))
+    person = body["individual"]
+    kyc.adapters.ocr.lines = [f"姓名 {person['name']}", f"公民身份号码{person['id_number']}"]
+    verifications.submit_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
+    return verification_id, body
+
+
+def stored(kyc: FakeServices, verification_id: str):
+    return kyc.state.verifications[verification_id]
+
+
+def event_types(kyc: FakeServices, verification_id: str) -> list[str]:
+    return [e.type for e in kyc.state.events if e.verification_id == verification_id]
+
+
+def test_create_seals_each_field_under_its_domain_name_and_shows_it_masked(kyc) -> None:
+    verification_id, body = created(kyc)
+    person = body["individual"]
+    ref = SubjectRef("ten_1", "test", "user-1")
+    fields = kyc.state.fields[(ref, verification_id)]
+    assert fields[sealed.NAME] == person["name"]
+    assert fields[sealed.ID_NUMBER] == person["id_number"]
+    assert fields[sealed.CARD_NUMBER] == person["bank_card"]["number"]
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.REQUIRES_INPUT
+    assert verification.requirements == ["document.id_card_front", "document.id_card_back"]
+    shown = verification_object(verification)
+    assert person["id_number"] not in str(shown) and person["name"] not in str(shown)
+    assert shown["individual"]["id_number"].endswith(person["id_number"][-4:])
+    assert event_types(kyc, verification_id) == ["verification.requires_input"]
+
+
+def test_every_problem_of_a_bad_body_at_once_and_nothing_stored(kyc) -> None:
+    body = individual_body(random.Random(2), name="x1", id_number="123")
+    with pytest.raises(InvalidRequest) as refused:
+        verifications.create_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, body)
+    listed = {problem["field"] for problem in refused.value.extra["errors"]}
+    assert listed >= {sealed.NAME, sealed.ID_NUMBER}
+    assert kyc.state.verifications == {} and kyc.state.fields == {} and kyc.database.commits == 0
+
+
+def test_documents_meet_the_requirements_then_submit_moves_to_processing(kyc) -> None:
+    verification_id, _ = created(kyc)
+    with pytest.raises(Conflict) as missing:
+        verifications.submit_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
+    assert missing.value.code == "requirements_missing"
+    with pytest.raises(InvalidRequest) as kind:
+        verifications.add_document(
+            kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id, "selfie", b"", CARD
+        )
+    assert kind.value.code == "document_kind_invalid"
+    upload_all(kyc, verification_id)
+    assert stored(kyc, verification_id).requirements == []
+    verifications.submit_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
+    assert stored(kyc, verification_id).status == Status.PROCESSING
+    with pytest.raises(Conflict):
+        upload_all(kyc, verification_id)
+
+
+def test_checks_that_all_pass_verify_and_start_the_retention_clock(kyc) -> None:
+    verification_id, _ = submitted(kyc, face_match=True)
+    pipeline.run_checks(kyc, verification_id)
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.VERIFIED, verification.checks
+    assert {c.name for c in verification.checks} == {
+        "id_number",
+        "document_quality",
+        "id_card_ocr",
+        "face_match",
+        "identity",
+        "bank_card",
+        "portrait_authority",
+    }
+    assert all(c.status == CheckStatus.PASSED for c in verification.checks)
+    assert kyc.state.decisions == [(verification_id, kyc.clock())]
+    assert event_types(kyc, verification_id)[-1] == "verification.verified"
+
+
+def test_a_definite_failure_rejects_and_no_billed_upstream_runs_after_it(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.identity.answer = Mismatch("name_id_mismatch")
+    pipeline.run_checks(kyc, verification_id)
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.REJECTED
+    assert verification.last_error.code == "name_id_mismatch"
+    assert kyc.adapters.bank.calls == 0
+
+
+def test_an_unreadable_card_goes_to_review(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.ocr.lines = []
+    pipeline.run_checks(kyc, verification_id)
+    assert stored(kyc, verification_id).status == Status.IN_REVIEW
+    assert stored(kyc, verification_id).last_error.code == "ocr_unreadable"
+
+
+def test_an_upstream_outage_retries_with_backoff_then_decides_without_billing_twice(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.bank.answer = UpstreamUnavailable("down")
+    pipeline.run_checks(kyc, verification_id)
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.PROCESSING
+    assert verification.last_error.code == "upstream_unavailable"
+    assert (verification.next_attempt_at - kyc.clock()).total_seconds() == 60
+    assert pipeline.retry_pending(kyc) == 0
+    kyc.clock.advance(seconds=61)
+    kyc.adapters.bank.answer = kyc.adapters.identity.answer
+    assert pipeline.retry_pending(kyc) == 1
+    assert stored(kyc, verification_id).status == Status.VERIFIED
+    assert kyc.adapters.identity.calls == 1
+
+
+def test_past_the_retry_budget_the_verification_goes_to_review(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.bank.answer = UpstreamUnavailable("down")
+    pipeline.run_checks(kyc, verification_id)
+    for _ in range(5):
+        kyc.clock.advance(hours=2)
+        assert pipeline.retry_pending(kyc) == 1
+    assert stored(kyc, verification_id).status == Status.IN_REVIEW
+    assert stored(kyc, verification_id).next_attempt_at is None
+
+
+@pytest.mark.parametrize("down", ["bank", "identity"])
+def test_erasure_during_an_outage_cancels_and_retries_skip_it(kyc, down) -> None:
+    """The first defect of issue 9: the verification stayed processing forever (bank down)
+    or crashed ``retry-pending`` with KeyError (identity down)."""
+    getattr(kyc.adapters, down).answer = UpstreamUnavailable("down")
+    verification_id, _ = submitted(kyc)
+    pipeline.run_checks(kyc, verification_id)
+    other_id, _ = submitted(kyc, seed=2, reference="user-2")
+    pipeline.run_checks(kyc, other_id)
+    subjects.erase_subject(kyc.unit_of_work(), kyc.vault, PRINCIPAL, "user-1")
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.CANCELED and verification.redacted
+    assert verification.last_error.code == "subject_erased"
+    assert verification.individual is None and verification.next_attempt_at is None
+    assert verification_object(verification)["individual"] is None
+    kyc.clock.advance(hours=1)
+    getattr(kyc.adapters, down).answer = kyc.adapters.portrait.answer
+    assert pipeline.retry_pending(kyc) == 1  # only the other subject's
+    assert stored(kyc, other_id).status == Status.VERIFIED
+    assert stored(kyc, verification_id).status == Status.CANCELED
+
+
+def test_erasure_cancels_every_status_that_is_not_final_and_keeps_final_ones(kyc) -> None:
+    draft, _ = created(kyc, reference="user-x")
+    running, _ = submitted(kyc, seed=3, reference="user-x")
+    decided, _ = submitted(kyc, seed=4, reference="user-x")
+    pipeline.run_checks(kyc, decided)
+    subjects.erase_subject(kyc.unit_of_work(), kyc.vault, PRINCIPAL, "user-x")
+    for verification_id in (draft, running):
+        verification = stored(kyc, verification_id)
+        assert (verification.status, verification.last_error.code) == (
+            Status.CANCELED,
+            "subject_erased",
+        )
+        assert event_types(kyc, verification_id)[-1] == "verification.canceled"
+    assert stored(kyc, decided).status == Status.VERIFIED and stored(kyc, decided).redacted
+    assert all(e.payload["individual"] is None for e in kyc.state.events[-2:])
+
+
+def test_data_gone_before_a_run_cancels_instead_of_crashing(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    with kyc.unit_of_work() as uow:
+        uow.working.erased[SubjectRef("ten_1", "test", "user-1")] = kyc.clock()
+        uow.commit()
+    pipeline.run_checks(kyc, verification_id)
+    assert stored(kyc, verification_id).status == Status.CANCELED
+    assert stored(kyc, verification_id).last_error.code == "subject_erased"
+
+
+def test_a_cancel_between_the_checks_and_their_record_stands(kyc) -> None:
+    """cancel ‖ check run: the run's conditional save finds the status moved and drops."""
+    verification_id, _ = submitted(kyc)
+    given, checks = pipeline._load(kyc, verification_id)
+    result = pipeline.run_steps(kyc.adapters, given, checks)
+    verifications.cancel_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
+    pipeline._record(kyc, verification_id, result)
+    assert stored(kyc, verification_id).status == Status.CANCELED
+    assert event_types(kyc, verification_id)[-1] == "verification.canceled"
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_status(kyc) -> None:
+    verification_id, _ = created(kyc)
+    with kyc.unit_of_work() as first, kyc.unit_of_work() as second:
+        stale = second.verifications.by_id(verification_id)
+        fresh = first.verifications.by_id(verification_id)
+        fresh.cancel(kyc.clock())
+        first.verifications.save(fresh)
+        first.commit()
+        second.working.verifications[verification_id] = stored(kyc, verification_id)
+        stale.cancel(kyc.clock())  # the stale copy still believes requires_input
+        with pytest.raises(Conflict):
+            second.verifications.save(stale)
+
+
+def test_a_final_verification_refuses_every_transition(kyc) -> None:
+    verification_id, _ = submitted(kyc)
+    pipeline.run_checks(kyc, verification_id)
+    verification = stored(kyc, verification_id)
+    now = kyc.clock()
+    for move in (
+        lambda: verification.cancel(now),
+        lambda: verification.submit(now, now - now),
+        lambda: verification.record_checks([], now),
+        lambda: verification.await_deposit(now),
+        lambda: verification.review(Status.REJECTED, now),
+    ):
+        with pytest.raises(Conflict):
+            move()
+    assert verification.status == Status.VERIFIED and verification.changes == []
+
+
+def test_the_api_schema_and_the_webhook_payload_are_one_shape(kyc) -> None:
+    from schemas.verifications import VerificationSchema
+
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.ocr.lines = []
+    pipeline.run_checks(kyc, verification_id)
+    verification = stored(kyc, verification_id)
+    assert VerificationSchema().dump(verification) == verification_object(verification)
+    subjects.erase_subject(kyc.unit_of_work(), kyc.vault, PRINCIPAL, "user-1")
+    shell = stored(kyc, verification_id)
+    assert VerificationSchema().dump(shell) == verification_object(shell)
