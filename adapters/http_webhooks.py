@@ -2,10 +2,12 @@
 
 A webhook URL names a host chosen by a tenant, so the service must not become a way to
 reach its own network (SSRF). Live-mode URLs must be ``https`` and every address their
-host resolves to must be public; test-mode URLs may be ``http`` and loopback or private (a
-partner's development machine), but never link-local (cloud metadata), multicast, reserved
-or unspecified. The check is made again at every send, and the connection goes to the
-address that was checked, so a DNS answer changed in between (rebinding) cannot redirect it.
+host resolves to must be globally routable, judged after unwrapping any IPv4 address an
+IPv6 one carries (mapped, translated, compatible, NAT64, 6to4). Test-mode URLs may also be
+``http`` and loopback (a partner's development machine), and nothing else that is not
+global: no private LAN, link-local (cloud metadata), multicast, reserved or unspecified.
+The check is made again at every send, and the connection goes to the address that was
+checked, so a DNS answer changed in between (rebinding) cannot redirect it.
 """
 
 from __future__ import annotations
@@ -39,37 +41,52 @@ def _refuse(message: str) -> InvalidRequest:
 
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-PRIVATE_LANS = tuple(
-    ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+"""The well-known NAT64 prefix: its last 32 bits are an IPv4 address, judged as such."""
+TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+"""IPv4-translated addresses (SIIT): the last 32 bits are an IPv4 address."""
+COMPATIBLE = ipaddress.IPv6Network("::/96")
+"""Deprecated IPv4-compatible addresses (``::a.b.c.d``)."""
+NEVER_IPV6 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): reaches a private network
+        "2001::/32",  # Teredo: the IPv4 client inside is obfuscated
+        "fec0::/10",  # site-local (deprecated), private by intent
+        "fc00::/7",  # unique local
+    )
 )
-"""Networks a test-mode webhook may reach besides loopback: a partner's development LAN."""
+"""IPv6 networks never allowed, whatever they carry."""
 
 
 def _embedded_ipv4(address: IpAddress) -> IpAddress:
-    """Judge an IPv6 address that carries an IPv4 one (mapped, NAT64) as that IPv4 address."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    """Judge an IPv6 address that carries an IPv4 one as that IPv4 address: mapped,
+    translated, compatible, NAT64 and 6to4 forms."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64 or address in TRANSLATED or (address in COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
 
 def address_allowed(address: IpAddress, mode: Mode) -> bool:
     """Tell whether a webhook may be sent to ``address`` in ``mode``.
 
-    Live mode: public (global unicast) addresses only. Test mode: also loopback and private
-    LANs. Never link-local (cloud metadata), multicast, unspecified, shared or reserved.
+    Live mode: globally routable addresses only, judged after unwrapping any IPv4 address
+    an IPv6 one carries. Test mode: also loopback (a partner's development machine), and
+    nothing else that is not global (no private LAN, link-local, metadata or reserved).
     """
-    address = _embedded_ipv4(address)
-    if address.is_link_local or address.is_multicast or address.is_unspecified:
+    if isinstance(address, ipaddress.IPv6Address) and any(address in net for net in NEVER_IPV6):
         return False
-    if address.is_global:
+    inner = _embedded_ipv4(address)
+    if inner.is_link_local or inner.is_multicast or inner.is_unspecified:
+        return False
+    if inner.is_global and not inner.is_private:
         return True
-    if mode is Mode.TEST:
-        return address.is_loopback or any(address in net for net in PRIVATE_LANS)
-    return False
+    return mode is Mode.TEST and address.is_loopback and inner.is_loopback
 
 
 def _resolve(host: str, port: int) -> list[IpAddress]:

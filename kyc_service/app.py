@@ -24,6 +24,7 @@ from kyc_service.api import (
     webhooks,
 )
 from kyc_service.api.context import assign_request_id, authenticate_request, services
+from kyc_service.api.request_guard import guard_request
 from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
 from kyc_service.domain.errors import RateLimited, UnsupportedMediaType
@@ -82,10 +83,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_hooks(app: Flask) -> None:
-    """Request id, timing, content type, authentication, rate limit, idempotency — in that order."""
+    """Request id, timing, content type, authentication, request guard, rate limit, idempotency."""
     app.before_request(_start_request)
     app.before_request(_refuse_unknown_body_type)
     app.before_request(authenticate_request)
+    app.before_request(guard_request)
     _rate_limiter(app)
     idempotency.register(app)
     app.after_request(_finish_request)
@@ -132,9 +134,29 @@ def _rate_limiter(app: Flask) -> Limiter:
     return limiter
 
 
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+)
+"""What the offline Swagger UI of ``/docs`` needs, and nothing more."""
+
+
+def _security_headers(response: Response) -> None:
+    """No sniffing, no framing, no caching of API answers, a CSP on the docs."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/docs"):
+        response.headers["Content-Security-Policy"] = DOCS_CSP
+    else:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+
+
 def _finish_request(response: Response) -> Response:
     """Echo the request id, count the request, and log it (without the path's values)."""
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    _security_headers(response)
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
     services().metrics.observe(endpoint, request.method, response.status_code, seconds)

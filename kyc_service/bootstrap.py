@@ -23,7 +23,7 @@ from kyc_service.persistence.database import (
     make_session_factory,
     ping,
 )
-from kyc_service.persistence.migrate import upgrade
+from kyc_service.persistence.migrate import is_current, upgrade
 from kyc_service.persistence.unit_of_work import SqlUnitOfWork
 from kyc_service.ports import PORT_GROUPS, Adapter, TaskRunner
 from kyc_service.ports.storage import UnitOfWork
@@ -160,6 +160,17 @@ class Services:
     def ping_database(self) -> None:
         """Raise unless the database answers."""
         ping(self.engine)
+
+    def not_ready(self) -> str | None:
+        """Why the service cannot serve now, or None: both databases must answer and be
+        migrated to this version's head."""
+        for engine, keystore in ((self.engine, False), (self.keystore_engine, True)):
+            try:
+                if not is_current(engine, keystore=keystore):
+                    return "the database is not migrated to this version"
+            except Exception:  # noqa: BLE001 - any failure to reach a database means not ready
+                return "the database is unavailable"
+        return None
 
     def database_unreachable(self, exc: BaseException) -> bool:
         """Tell whether ``exc`` says the database cannot be reached."""

@@ -185,7 +185,7 @@ def webhooks_deliver(batch: int) -> None:
         report = deliver_due(
             services.unit_of_work(),
             services.vault.keystore.wrapper,
-            services.vault.clock,
+            services.clock,
             services.adapters.get("webhooks", Mode.LIVE),
             batch=batch,
         )

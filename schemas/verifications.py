@@ -6,8 +6,10 @@ checks each identifier with its library and answers its own code (``id_number_in
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest.fields import Upload
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from kyc_service.domain.checks import CheckStatus
 from kyc_service.domain.verification import Status, SubjectType
@@ -23,10 +25,22 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false`` only (no ``"true"``, ``1`` or ``"yes"``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value
+
+
 class ConsentSchema(StrictSchema):
     """The subject's separate consent, with the purposes it covers."""
 
-    granted = fields.Boolean(required=True)
+    granted = JsonBoolean(
+        required=True,
+        metadata={"description": "JSON `true` only: no string or number stands for consent."},
+    )
     policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
     purposes = fields.List(fields.String(validate=TEXT), required=True)
 

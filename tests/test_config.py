@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from kyc_service.app import create_app
-from kyc_service.bootstrap import AdapterConfigurationError
+from kyc_service.bootstrap import AdapterConfigurationError, migrate
 from kyc_service.config import DEFAULTS, load_settings
 from kyc_service.persistence.database import make_engine, normalise_url
 
@@ -88,7 +88,9 @@ def test_an_app_on_a_plain_postgresql_url_is_ready(postgres_url, tmp_path):
     url = make_url(postgres_url).set(drivername="postgresql")
     plain = url.render_as_string(hide_password=False)
     assert plain.startswith("postgresql://")
-    app = create_app({"DATABASE_URL": plain, "KEYSTORE_URL": f"sqlite:///{tmp_path / 'k.db'}"})
+    settings = {"DATABASE_URL": plain, "KEYSTORE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    migrate(load_settings(settings))
+    app = create_app(settings)
     try:
         assert app.test_client().get("/readyz").status_code == 200
     finally:

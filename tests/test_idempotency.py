@@ -62,11 +62,67 @@ def test_key_length_is_checked(probe, auth, key):
     assert error["field"] == "Idempotency-Key"
 
 
-def test_error_responses_are_replayed_too(probe, make_key):
+def test_item_9_a_refusal_is_not_replayed_and_a_validation_answer_is(probe, make_key):
+    """Issue 10, item 9: only successes and validation answers are kept for replay."""
     headers = make_key(scopes="verifications:read")
     assert post(probe, headers, {"reference": "r"}, key="e").status_code == 403
-    replay = post(probe, headers, {"reference": "r"}, key="e")
-    assert replay.status_code == 403 and replay.headers["Idempotent-Replayed"] == "true"
+    again = post(probe, headers, {"reference": "r"}, key="e")
+    assert again.status_code == 403 and "Idempotent-Replayed" not in again.headers
+    full = {**make_key(), "Idempotency-Key": "v"}
+    bad = probe.post("/v1/verifications", json={"type": "individual"}, headers=full)
+    assert bad.status_code == 422
+    replay = probe.post("/v1/verifications", json={"type": "individual"}, headers=full)
+    assert replay.status_code == 422 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_item_9_a_narrow_key_never_replays_a_full_keys_answer(app, client, make_key):
+    """A key without webhooks:write replaying another key's Idempotency-Key got the
+    webhook secret (shown once); and a narrow key's 403 was replayed to the full key."""
+    full = make_key()
+    narrow = make_key(scopes="verifications:read,verifications:write")
+    body = {"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+    created = client.post(
+        "/v1/webhook-endpoints", json=body, headers={**full, "Idempotency-Key": "hook"}
+    )
+    assert created.status_code == 201
+    stolen = client.post(
+        "/v1/webhook-endpoints", json=body, headers={**narrow, "Idempotency-Key": "hook"}
+    )
+    assert_error(stolen, 403, "permission", "scope_missing")
+    assert created.get_json()["secret"] not in stolen.get_data(as_text=True)
+    refused = client.post(
+        "/v1/webhook-endpoints", json=body, headers={**narrow, "Idempotency-Key": "first"}
+    )
+    assert refused.status_code == 403
+    fresh = client.post(
+        "/v1/webhook-endpoints", json=body, headers={**full, "Idempotency-Key": "first"}
+    )
+    assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
+
+
+def test_item_8_a_claim_whose_request_died_is_taken_over(app, probe, auth):
+    """Issue 10, item 8: a worker died mid-request; its claim held the key for 24 h."""
+    principal = principal_of(app, auth)
+    uow = app.extensions["kyc"].unit_of_work
+    fingerprint = idempotency.fingerprint("POST", "/v1/_probe/objects", b'{"reference":"o"}')
+    held = idempotency.claim(
+        uow(), principal, "orphan", fingerprint, ttl=timedelta(hours=24), wait_seconds=0
+    )
+    assert isinstance(held, idempotency.Claim)  # and its worker is killed here
+    with pytest.raises(idempotency.Conflict):  # within the lease, the key is still held
+        idempotency.claim(
+            uow(), principal, "orphan", fingerprint, ttl=timedelta(hours=24), wait_seconds=0
+        )
+    taken = idempotency.claim(
+        uow(),
+        principal,
+        "orphan",
+        fingerprint,
+        ttl=timedelta(hours=24),
+        wait_seconds=0,
+        lease=timedelta(seconds=-1),
+    )
+    assert isinstance(taken, idempotency.Claim)
 
 
 def test_a_server_error_frees_the_key(app, probe, auth):

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from kyc_service.app import create_app
-from tests.conftest import assert_error
+from tests.conftest import _migrated_sqlite, assert_error
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -99,6 +99,43 @@ def test_readyz_answers_200_when_the_database_answers(client):
     assert response.get_json() == {"status": "ready"}
 
 
+def test_item_18_readyz_is_503_on_an_unmigrated_database(tmp_path: Path):
+    """Issue 10, item 18: an empty database answered ready while every call was 500."""
+    from kyc_service.app import create_app
+    from kyc_service.bootstrap import migrate
+    from kyc_service.config import load_settings
+
+    keystore = f"sqlite:///{tmp_path / 'keys.db'}"
+    settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "KEYSTORE_URL": keystore}
+    migrate(load_settings({**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"}))
+    app = create_app(settings)
+    try:
+        response = app.test_client().get("/readyz")
+        error = assert_error(response, 503, "unavailable", "database_unavailable")
+        assert "migrated" in error["message"]
+        migrate(load_settings(settings))
+        assert app.test_client().get("/readyz").status_code == 200
+    finally:
+        app.extensions["kyc"].close()
+
+
+def test_item_18_readyz_is_503_with_the_key_store_gone(app, client, app_config):
+    """The key store's database dropped (creates would answer 503): not ready."""
+    keystore = make_url(app_config["KEYSTORE_URL"])
+    assert client.get("/readyz").status_code == 200
+    app.extensions["kyc"].keystore_engine.dispose()
+    if keystore.get_backend_name() == "sqlite":
+        Path(keystore.database).unlink()
+    else:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(keystore.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{keystore.database}" WITH (FORCE)'))
+        admin.dispose()
+    assert_error(client.get("/readyz"), 503, "unavailable", "database_unavailable")
+
+
 def test_readyz_and_the_api_answer_503_while_postgres_is_stopped(postgres_url, tmp_path: Path):
     url = make_url(postgres_url)
     forwarder = Forwarder((url.host or "127.0.0.1", url.port or 5432))
@@ -108,7 +145,7 @@ def test_readyz_and_the_api_answer_503_while_postgres_is_stopped(postgres_url, t
             "DATABASE_URL": url.set(host="127.0.0.1", port=forwarder.port).render_as_string(
                 hide_password=False
             ),
-            "KEYSTORE_URL": f"sqlite:///{tmp_path / 'keys.db'}",
+            "KEYSTORE_URL": _migrated_sqlite(tmp_path / "keys.db", keystore=True),
             "TESTING": True,
         }
     )

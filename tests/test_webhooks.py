@@ -341,6 +341,63 @@ def test_live_mode_refuses_http_and_private_targets(client, make_key, resolver, 
     assert error["field"] == "url"
 
 
+IPV4_INSIDE_IPV6 = [
+    "64:ff9b:1::7f00:1",
+    "64:ff9b::7f00:1",
+    "::7f00:1",
+    "::ffff:0:a00:1",
+    "::ffff:7f00:1",
+    "2002:7f00:1::",
+    "2002:a9fe:a9fe::",
+    "2002:a00:1::",
+    "fec0::1",
+    "fd00::1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+]
+"""Private, loopback or metadata IPv4 addresses carried in IPv6 forms (issue 10, item 10)."""
+
+
+@pytest.mark.parametrize("address", IPV4_INSIDE_IPV6)
+def test_item_10_ipv4_hidden_in_ipv6_is_refused_at_creation(client, make_key, resolver, address):
+    resolver["wrapped.example.com"] = [address]
+    live = make_key(mode="live", scopes="webhooks:write")
+    for url in (f"https://[{address}]/hook", "https://wrapped.example.com/hook"):
+        assert_error(register(client, live, url), 422, "invalid_request", "url_invalid")
+
+
+@pytest.mark.parametrize("address", IPV4_INSIDE_IPV6[:4])
+def test_item_10_ipv4_hidden_in_ipv6_is_refused_at_delivery(
+    app, client, make_key, resolver, address
+):
+    """A host that resolved to a public address at creation and to a wrapped private one
+    at delivery: the send is refused, and no connection is opened (the transport's post is
+    never reached)."""
+    resolver["rebind.example.com"] = [PUBLIC_ADDRESS]
+    live = make_key(mode="live", scopes="webhooks:write")
+    assert register(client, live, "https://rebind.example.com/hook").status_code == 201
+    make_event(app, live, "verified", datetime.now(UTC))
+    resolver["rebind.example.com"] = [address]
+    sent = []
+    report = deliver_due(
+        app.extensions["kyc"].unit_of_work(),
+        app.extensions["kyc"].vault.keystore.wrapper,
+        lambda: datetime.now(UTC) + timedelta(seconds=1),
+        app.extensions["kyc"].adapters.get("webhooks", Mode.LIVE),
+        http_post=lambda *args: sent.append(args) or 200,
+    )
+    assert sent == [] and report.succeeded == 0
+    assert "url refused" in (deliveries(app)[0].last_error or "")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.0.0.1/", "http://192.168.1.10/hook", "http://172.16.0.1/", "http://[fd00::1]/"],
+)
+def test_item_11_test_mode_refuses_private_networks(client, auth, url):
+    """API.md: test mode allows http and loopback; a private LAN is refused at creation."""
+    assert_error(register(client, auth, url), 422, "invalid_request", "url_invalid")
+
+
 def test_live_mode_accepts_https_to_a_public_host(client, make_key, resolver):
     resolver["hooks.example.com"] = [PUBLIC_ADDRESS, "2606:2800:220:1:248:1893:25c8:1946"]
     live = make_key(mode="live", scopes="webhooks:write")

@@ -50,7 +50,11 @@ def current_principal() -> Principal:
 
 
 def requires(scope: Scope) -> Callable[[F], F]:
-    """Refuse the view with 403 ``scope_missing`` unless the key carries ``scope``."""
+    """Refuse the view with 403 ``scope_missing`` unless the key carries ``scope``.
+
+    The scope is also kept on the view (``required_scope``), so the idempotency hook can
+    refuse before it looks a stored response up.
+    """
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -59,6 +63,15 @@ def requires(scope: Scope) -> Callable[[F], F]:
                 raise PermissionDenied(f"this key lacks the scope {scope.value}")
             return view(*args, **kwargs)
 
+        wrapper.required_scope = scope  # type: ignore[attr-defined]  (read before idempotency)
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def check_scope_of_view() -> None:
+    """Refuse now (403) a request whose view needs a scope the caller's key lacks."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    scope = getattr(view, "required_scope", None)
+    if scope is not None and "principal" in g and not current_principal().can(scope):
+        raise PermissionDenied(f"this key lacks the scope {scope.value}")

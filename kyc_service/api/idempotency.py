@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, request
 
-from kyc_service.api.context import current_principal, services
+from kyc_service.api.context import check_scope_of_view, current_principal, services
 from kyc_service.services import idempotency
 
 HEADER = "Idempotency-Key"
@@ -17,6 +17,7 @@ def claim_or_replay() -> Response | None:
     """Before the view: replay a finished twin, wait for a running one, or claim the key."""
     if request.method != "POST" or HEADER not in request.headers or "principal" not in g:
         return None
+    check_scope_of_view()
     outcome = idempotency.claim(
         services().unit_of_work(),
         current_principal(),
@@ -24,6 +25,7 @@ def claim_or_replay() -> Response | None:
         idempotency.fingerprint(request.method, request.path, request.get_data(cache=True)),
         ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
         wait_seconds=float(current_app.config["IDEMPOTENCY_WAIT_SECONDS"]),
+        lease=timedelta(seconds=float(current_app.config["IDEMPOTENCY_LEASE_SECONDS"])),
     )
     if isinstance(outcome, idempotency.StoredResponse):
         body = idempotency.open_body(
@@ -40,11 +42,12 @@ def claim_or_replay() -> Response | None:
 
 
 def store_response(response: Response) -> Response:
-    """After the view: keep the response for replay, or free the key after a server error."""
+    """After the view: keep a success or a validation answer for replay; free the key after
+    any other error (a 403 of one key, a 409, a 5xx must not be replayed)."""
     held = g.pop("idempotency_claim", None)
     if held is None:
         return response
-    if response.status_code >= 500:
+    if not idempotency.worth_keeping(response.status_code):
         idempotency.release(services().unit_of_work(), held)
         return response
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}

@@ -44,7 +44,7 @@ def start_phone_verification(args: dict[str, Any]) -> Any:
         args["phone"],
         sms_sender=kyc.adapters.get("sms", principal.mode),
         index_key=kyc.vault.keystore.blind_index_key(),
-        clock=kyc.vault.clock,
+        clock=kyc.clock,
     )
 
 
@@ -63,5 +63,5 @@ def check_phone_verification(args: dict[str, Any], pv_id: str) -> Any:
         current_principal(),
         pv_id,
         args["code"],
-        clock=services().vault.clock,
+        clock=services().clock,
     )

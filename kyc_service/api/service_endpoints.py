@@ -21,13 +21,10 @@ def healthz() -> Response:
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    """The database answers; 503 ``database_unavailable`` when it does not."""
-    try:
-        services().ping_database()
-    except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
-        return error_response(
-            503, "unavailable", "database_unavailable", "the database is unavailable"
-        )
+    """Both databases answer and are migrated to this version; else 503 ``database_unavailable``."""
+    problem = services().not_ready()
+    if problem is not None:
+        return error_response(503, "unavailable", "database_unavailable", problem)
     return jsonify({"status": "ready"})
 
 

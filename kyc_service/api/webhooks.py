@@ -54,7 +54,7 @@ def create_endpoint(body: dict[str, Any]) -> Any:
         principal,
         url=body["url"],
         events=body["events"],
-        now=kyc.vault.clock(),
+        now=kyc.clock(),
         transport=kyc.adapters.get("webhooks", principal.mode),
     )
     return created

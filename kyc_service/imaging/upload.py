@@ -137,13 +137,18 @@ def _upright_rgb_pixels(data: bytes, media_type: str, limits: UploadLimits) -> n
         raise _unreadable() from exc
 
 
+MAX_SIDE = 65_500
+"""The longest side an image may have: JPEG, which every upload is re-encoded to, stops at
+65,535 pixels."""
+
+
 def _check_pixel_count(size: tuple[int, int], limits: UploadLimits) -> None:
     """Refuse a declared size over the limit, or over Pillow's own bomb threshold."""
     ceiling = limits.max_pixels
     if Image.MAX_IMAGE_PIXELS is not None:
         ceiling = min(ceiling, Image.MAX_IMAGE_PIXELS)
     width, height = size
-    if width * height > ceiling:
+    if width * height > ceiling or max(width, height) > MAX_SIDE:
         raise _too_many_pixels()
 
 

@@ -40,15 +40,33 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def _owner_only(path: Path) -> None:
+    """Keep the SQLite file and its WAL companions readable by the service's user only."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 def make_engine(url: str, pool_size: int = 5) -> Engine:
-    """Create an engine for ``url``, making the SQLite file's folder if needed."""
+    """Create an engine for ``url``, making the SQLite file's folder if needed.
+
+    Statement parameters are hidden from every error and log line (``hide_parameters``):
+    a failed statement is logged by its shape, never with the caller's values.
+    """
     url = normalise_url(url)
     path = sqlite_path(url)
     if make_url(url).get_backend_name() == "sqlite":
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            path.touch(mode=0o600, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _tune_sqlite)
+        if path is not None:
+            event.listen(engine, "connect", lambda *_: _owner_only(path))
         return engine
     return create_engine(
         url,
@@ -56,6 +74,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
+        hide_parameters=True,
     )
 
 

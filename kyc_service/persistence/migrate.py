@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 HERE = Path(__file__).parent
@@ -32,3 +35,20 @@ def upgrade(engine: Engine, revision: str = "head", keystore: bool = False) -> N
 def revision(engine: Engine, message: str, keystore: bool = False) -> None:
     """Write a new migration that brings the schema up to the tables (developer tool)."""
     command.revision(alembic_config(engine, keystore), message=message, autogenerate=True)
+
+
+@functools.cache
+def _heads(keystore: bool) -> frozenset[str]:
+    """The head revisions of the data (or key store) migrations."""
+    config = Config()
+    location = KEYSTORE_MIGRATIONS if keystore else DATA_MIGRATIONS
+    config.set_main_option("script_location", str(location))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def is_current(engine: Engine, keystore: bool = False) -> bool:
+    """Tell whether the database behind ``engine`` is migrated to this version's head."""
+    table = "keystore_version" if keystore else "alembic_version"
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": table})
+        return frozenset(context.get_current_heads()) == _heads(keystore)

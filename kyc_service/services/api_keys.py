@@ -23,6 +23,8 @@ def _digest(salt: str, key: str) -> str:
 
 def _split(key: str) -> tuple[Mode, str] | None:
     """Return the mode and lookup prefix of a well-formed key, else None."""
+    if not key.isascii() or not key.isprintable():
+        return None
     for mode in Mode:
         prefix = f"kyc_{mode.value}_"
         if key.startswith(prefix) and len(key) > len(prefix) + LOOKUP_LENGTH:

@@ -3,6 +3,11 @@
 The first request claims the key by inserting a row (a unique constraint settles races
 between processes); the others wait for its response and replay it. A request with the
 same key and a different body is refused with ``idempotency_key_reused``.
+
+A key belongs to the API key that sent it (another key of the same tenant has its own),
+and is looked up only after the request is authenticated and its scope checked. Only a
+success or a validation answer (400, 422) is kept for replay. A claim whose request died
+(its lease ran out: no worker holds a request that long) is taken over by the retry.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kyc_service.domain.access import Principal
 from kyc_service.domain.encoding import decode_bytes, encode_bytes
@@ -51,6 +57,21 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 SEALED_PREFIX = "sealed:"
 
 
+KEPT_ERRORS = frozenset({400, 422})
+"""Error answers worth replaying: the same body will fail validation the same way."""
+
+
+def worth_keeping(status: int) -> bool:
+    """Tell whether an answer of ``status`` is stored for replay."""
+    return 200 <= status < 300 or status in KEPT_ERRORS
+
+
+def scoped_key(principal: Principal, key: str) -> str:
+    """The stored form of a client's key: its API key's id and a digest of the key."""
+    digest = encode_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest())
+    return f"{principal.key_id}:{digest}"
+
+
 def row_context(tenant_id: str, mode: str, key: str) -> bytes:
     """Bind a stored response to its tenant, mode and key."""
     return "\x1f".join(("idempotency", tenant_id, mode, key)).encode()
@@ -58,7 +79,7 @@ def row_context(tenant_id: str, mode: str, key: str) -> bytes:
 
 def _context(principal: Principal, key: str) -> bytes:
     """The binding of a response stored for ``principal``'s request."""
-    return row_context(principal.tenant_id, principal.mode.value, key)
+    return row_context(principal.tenant_id, principal.mode.value, scoped_key(principal, key))
 
 
 def seal_sealed(wrapper: KeyWrapper, context: bytes, body: str) -> str:
@@ -102,13 +123,14 @@ def claim(
     *,
     ttl: timedelta,
     wait_seconds: float,
+    lease: timedelta = timedelta(seconds=150),
     sleep: Callable[[float], None] = time.sleep,
 ) -> Claim | StoredResponse:
     """Claim ``key`` for this request, or return the stored response of the first one."""
     validate_key(key)
     deadline = time.monotonic() + wait_seconds
     while True:
-        outcome = _try_claim(uow, principal, key, request_fingerprint, ttl)
+        outcome = _try_claim(uow, principal, key, request_fingerprint, (ttl, lease))
         if outcome is not None:
             return outcome
         if time.monotonic() >= deadline:
@@ -120,13 +142,19 @@ def claim(
 
 
 def _try_claim(
-    uow: UnitOfWork, principal: Principal, key: str, request_fingerprint: str, ttl: timedelta
+    uow: UnitOfWork,
+    principal: Principal,
+    key: str,
+    request_fingerprint: str,
+    times: tuple[timedelta, timedelta],
 ) -> Claim | StoredResponse | None:
     """Make one attempt; None means another request is still working on the key."""
+    ttl, lease = times
     now = datetime.now(UTC)
+    stored_key = scoped_key(principal, key)
     with uow:
-        existing = uow.idempotency.get(principal.tenant_id, principal.mode.value, key)
-        if existing is not None and existing.expires_at <= now:
+        existing = uow.idempotency.get(principal.tenant_id, principal.mode.value, stored_key)
+        if existing is not None and _abandoned(existing, now, lease):
             uow.idempotency.delete(existing.id)
             uow.commit()
             existing = None
@@ -134,7 +162,7 @@ def _try_claim(
             row = uow.idempotency.claim(
                 tenant_id=principal.tenant_id,
                 mode=principal.mode.value,
-                key=key,
+                key=stored_key,
                 fingerprint=request_fingerprint,
                 state="in_progress",
                 created_at=now,
@@ -153,6 +181,13 @@ def _try_claim(
             body=existing.response_body or "",
             headers=dict(existing.response_headers or {}),
         )
+
+
+def _abandoned(existing: Any, now: datetime, lease: timedelta) -> bool:
+    """A claim past its time, or one still in progress long after any request could be."""
+    if existing.expires_at <= now:
+        return True
+    return existing.state != "completed" and existing.created_at <= now - lease
 
 
 def complete(uow: UnitOfWork, held: Claim, response: StoredResponse) -> None:
