@@ -12,11 +12,14 @@ checked, so a DNS answer changed in between (rebinding) cannot redirect it.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from kyc_service.domain.access import Mode
@@ -25,6 +28,8 @@ from kyc_service.domain.results import WebhookTarget
 from kyc_service.ports import WebhookTransport
 
 TIMEOUT_SECONDS = 10.0
+DEADLINE_SECONDS = 10.0
+"""The most one delivery may take, from connecting to the last byte read."""
 MAX_URL_LENGTH = 2048
 RESPONSE_READ_LIMIT = 4096
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -161,31 +166,63 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def post(
-    target: Target, body: bytes, headers: Mapping[str, str], timeout: float = TIMEOUT_SECONDS
+    target: Target,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float = TIMEOUT_SECONDS,
+    deadline: float = DEADLINE_SECONDS,
 ) -> int:
     """POST ``body`` to ``target``; return the status (a redirect is not followed).
 
+    ``timeout`` bounds each network operation and ``deadline`` the whole delivery: a
+    receiver that dribbles its answer a byte at a time is cut off when the deadline passes.
     Raises ``DeliveryFailed`` (short, safe message) when no answer came.
     """
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target, timeout)
+    connection = connection_class(target, min(timeout, deadline))
+    expired = threading.Event()
+    timer = threading.Timer(deadline, _cut, (connection, expired))
+    timer.daemon = True
+    timer.start()
     try:
         connection.request("POST", target.path, body=body, headers=dict(headers))
         response = connection.getresponse()
         response.read(RESPONSE_READ_LIMIT)
+        if expired.is_set():
+            raise DeliveryFailed("deadline passed")
         return response.status
     except TimeoutError:
         raise DeliveryFailed("timed out") from None
     except ssl.SSLError as exc:
         raise DeliveryFailed(f"TLS error: {type(exc).__name__}") from None
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
+        if expired.is_set():
+            raise DeliveryFailed("deadline passed") from None
         raise DeliveryFailed(f"connection failed: {type(exc).__name__}") from None
     finally:
+        timer.cancel()
         connection.close()
+
+
+def _cut(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """The delivery's deadline passed: shut its socket, so a blocked read returns now."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class HttpWebhookTransport(WebhookTransport):
     """Checks webhook URLs against the SSRF rules and POSTs to the checked address."""
+
+    def __init__(self, deadline: float = DEADLINE_SECONDS) -> None:
+        self.deadline = deadline
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> HttpWebhookTransport:
+        """``KYC_WEBHOOKS_DEADLINE_SECONDS``: the most one delivery may take (default 10)."""
+        return cls(float(settings.get("deadline_seconds") or DEADLINE_SECONDS))
 
     def resolve_target(self, url: str, mode: Mode) -> WebhookTarget:
         """Check ``url`` for ``mode`` and resolve it (``url_invalid`` when refused)."""
@@ -193,4 +230,4 @@ class HttpWebhookTransport(WebhookTransport):
 
     def post(self, target: WebhookTarget, body: bytes, headers: Mapping[str, str]) -> int:
         """POST ``body`` to the checked address; the status (``DeliveryFailed`` without)."""
-        return post(target, body, headers)
+        return post(target, body, headers, deadline=self.deadline)

@@ -7,10 +7,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_smorest import Api
+from limits import parse
 
 from kyc_service import __version__
 from kyc_service.api import (
@@ -27,7 +28,7 @@ from kyc_service.api.context import assign_request_id, authenticate_request, ser
 from kyc_service.api.request_guard import guard_request
 from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
-from kyc_service.domain.errors import RateLimited, UnsupportedMediaType
+from kyc_service.domain.errors import AuthenticationFailed, RateLimited, UnsupportedMediaType
 from kyc_service.observability.logs import configure_logging
 from schemas.common import ErrorSchema
 
@@ -86,7 +87,7 @@ def _register_hooks(app: Flask) -> None:
     """Request id, timing, content type, authentication, request guard, rate limit, idempotency."""
     app.before_request(_start_request)
     app.before_request(_refuse_unknown_body_type)
-    app.before_request(authenticate_request)
+    app.before_request(_authenticate_or_count)
     app.before_request(guard_request)
     _rate_limiter(app)
     idempotency.register(app)
@@ -97,6 +98,29 @@ def _start_request() -> None:
     """Assign the request id and start the clock."""
     assign_request_id()
     g.started = time.perf_counter()
+
+
+def _authenticate_or_count() -> None:
+    """Authenticate the request; a refused one counts against its client address.
+
+    Unauthenticated calls have their own limit per client address
+    (``KYC_UNAUTHENTICATED_RATE_LIMIT``), kept where the per-key limit is (Redis when
+    ``KYC_REDIS_URL`` is set, so every process shares it): past it, 429 instead of 401.
+    """
+    try:
+        authenticate_request()
+    except AuthenticationFailed:
+        limiter = current_app.extensions["kyc_limiter"]
+        limit = parse(str(current_app.config["UNAUTHENTICATED_RATE_LIMIT"]))
+        if not limiter.limiter.hit(limit, "unauthenticated", request.remote_addr or "-"):
+            reset_at, _ = limiter.limiter.get_window_stats(
+                limit, "unauthenticated", request.remote_addr or "-"
+            )
+            retry_after = max(1, int(reset_at - time.time()))
+            raise RateLimited(
+                "too many requests", headers={"Retry-After": str(retry_after)}
+            ) from None
+        raise
 
 
 def _refuse_unknown_body_type() -> None:

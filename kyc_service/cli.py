@@ -183,11 +183,12 @@ def webhooks_deliver(batch: int) -> None:
     services = _services()
     try:
         report = deliver_due(
-            services.unit_of_work(),
+            services.unit_of_work,
             services.vault.keystore.wrapper,
             services.clock,
             services.adapters.get("webhooks", Mode.LIVE),
             batch=batch,
+            concurrency=int(services.settings["WEBHOOKS_CONCURRENCY"]),
         )
     finally:
         services.close()

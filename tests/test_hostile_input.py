@@ -142,3 +142,96 @@ def test_item_20_sqlite_files_are_owner_only(tmp_path):
     assert "kyc.db" in files
     for name in files:
         assert stat.S_IMODE((tmp_path / "data" / name).stat().st_mode) == 0o600, name
+
+
+def test_item_4_unauthenticated_calls_are_limited_per_client_address(app_config):
+    from kyc_service.app import create_app
+
+    app = create_app({**app_config, "UNAUTHENTICATED_RATE_LIMIT": "3 per minute"})
+    try:
+        client = app.test_client()
+        bad = {"Authorization": "Bearer kyc_test_" + "x" * 40}
+        statuses = [client.get("/v1/verifications", headers=bad).status_code for _ in range(3)]
+        assert statuses == [401, 401, 401]
+        limited = client.get("/v1/verifications")
+        error = assert_error(limited, 429, "rate_limited", "too_many_requests")
+        assert int(limited.headers["Retry-After"]) >= 1 and error["request_id"]
+        other = client.get(
+            "/v1/verifications", headers=bad, environ_base={"REMOTE_ADDR": "127.0.0.2"}
+        )
+        assert other.status_code == 401  # another client address has its own count
+        assert client.get("/healthz").status_code == 200
+    finally:
+        app.extensions["kyc"].close()
+
+
+def test_item_17_405_names_the_allowed_methods(client, auth):
+    response = client.delete("/v1/verifications", headers=auth)
+    assert_error(response, 405, "invalid_request", "method_not_allowed")
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_item_20_metrics_answer_only_the_allowed_addresses(client):
+    assert client.get("/metrics").status_code == 200
+    far = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert_error(far, 404, "not_found", "resource_missing")
+
+
+def png_16bit_rgba(width: int, height: int) -> bytes:
+    """A blank 16-bit RGBA PNG, built row by row (a small file that decodes huge)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" + b"\x00\x00\x00\x00\x00\x00\xff\xff" * width
+    data = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_item_2_eight_parallel_40_megapixel_uploads_stay_under_2_gb(app, client, auth):
+    """Issue 10, item 2: a 40 MP 16-bit RGBA PNG took ~1.3 GB in one worker."""
+    import threading
+
+    from tests.test_races import at_once
+
+    image = png_16bit_rgba(8000, 5000)
+    assert len(image) < 2_000_000
+    ids = [create(client, auth, individual_body(rng)).get_json()["id"] for _ in range(8)]
+    baseline = resident_bytes()
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], resident_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def upload(verification_id: str):
+        return app.test_client().post(
+            f"/v1/verifications/{verification_id}/documents",
+            data={"kind": "id_card_front", "file": (io.BytesIO(image), "big.png")},
+            headers=auth,
+        )
+
+    try:
+        answers = at_once(*[lambda v=v: upload(v) for v in ids])
+    finally:
+        done.set()
+        sampler.join()
+    assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
+    assert peak[0] - baseline < 2 * 1024**3, (peak[0] - baseline) / 1024**2

@@ -118,7 +118,7 @@ def test_rotation_keeps_every_wrapped_value_readable(app, client, auth, app_conf
         assert replayed.get_json()["secret"] == secret
 
         report = deliver_due(
-            services.unit_of_work(),
+            services.unit_of_work,
             services.vault.keystore.wrapper,
             services.vault.clock,
             services.adapters.get("webhooks", Mode.LIVE),

@@ -201,7 +201,7 @@ def deliveries(app: Flask) -> list[WebhookDeliveryRow]:
 def run_deliveries(app: Flask, clock: Callable[[], datetime], **kwargs) -> webhooks.DeliveryReport:
     kyc = app.extensions["kyc"]
     transport = kyc.adapters.get("webhooks", Mode.LIVE)
-    return deliver_due(kyc.unit_of_work(), kyc.vault.keystore.wrapper, clock, transport, **kwargs)
+    return deliver_due(kyc.unit_of_work, kyc.vault.keystore.wrapper, clock, transport, **kwargs)
 
 
 # --- signatures ---------------------------------------------------------------------------
@@ -379,7 +379,7 @@ def test_item_10_ipv4_hidden_in_ipv6_is_refused_at_delivery(
     resolver["rebind.example.com"] = [address]
     sent = []
     report = deliver_due(
-        app.extensions["kyc"].unit_of_work(),
+        app.extensions["kyc"].unit_of_work,
         app.extensions["kyc"].vault.keystore.wrapper,
         lambda: datetime.now(UTC) + timedelta(seconds=1),
         app.extensions["kyc"].adapters.get("webhooks", Mode.LIVE),
@@ -767,3 +767,121 @@ def test_events_are_isolated_by_tenant_and_mode(app, client, make_key, clock):
 def test_events_need_the_read_scope(client, make_key):
     writer = make_key(scopes="webhooks:write")
     assert_error(client.get("/v1/events", headers=writer), 403, "permission", "scope_missing")
+
+
+# --- issue 10, item 3: one tenant cannot stall or flood delivery ------------------------
+
+
+class Dribbler:
+    """A loopback receiver that answers one byte every ``pause`` seconds, forever."""
+
+    def __init__(self, pause: float = 2.0) -> None:
+        self.pause = pause
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open_now = 0
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._dribble, args=(connection,), daemon=True).start()
+
+    def _dribble(self, connection: socket.socket) -> None:
+        with self.lock:
+            self.open_now += 1
+            self.most_at_once = max(self.most_at_once, self.open_now)
+        try:
+            connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
+                if self.stopped.wait(self.pause):
+                    return
+                connection.sendall(bytes([byte]))
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self.open_now -= 1
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
+def test_item_3_a_dribbling_receiver_is_cut_at_the_deadline_and_others_go_on(
+    app, client, auth, clock
+):
+    from adapters.http_webhooks import HttpWebhookTransport
+
+    slow = [Dribbler(), Dribbler()]
+    try:
+        for dribbler in slow:
+            url = f"http://127.0.0.1:{dribbler.port}/hook"
+            assert register(client, auth, url).status_code == 201
+        make_event(app, auth, "verified", clock())
+        kyc = app.extensions["kyc"]
+        started = time.monotonic()
+        report = deliver_due(
+            kyc.unit_of_work,
+            kyc.vault.keystore.wrapper,
+            clock,
+            HttpWebhookTransport(deadline=1.0),
+            concurrency=4,
+        )
+        elapsed = time.monotonic() - started
+        assert (report.succeeded, report.retrying) == (0, 2)
+        assert elapsed < 8, elapsed  # a byte every 2 s would hold it for ~80 s
+        assert max(d.most_at_once for d in slow) == 1
+        assert sum(d.most_at_once for d in slow) == 2
+        assert all("deadline" in (d.last_error or "") for d in deliveries(app))
+    finally:
+        for dribbler in slow:
+            dribbler.stop()
+
+
+def test_item_3_deliveries_run_concurrently_within_the_bound(app, client, auth, clock):
+    from adapters.http_webhooks import HttpWebhookTransport
+
+    dribbler = Dribbler(pause=0.2)
+    try:
+        for n in range(3):
+            url = f"http://127.0.0.1:{dribbler.port}/hook/{n}"
+            assert register(client, auth, url).status_code == 201
+        make_event(app, auth, "verified", clock())
+        kyc = app.extensions["kyc"]
+        report = deliver_due(
+            kyc.unit_of_work,
+            kyc.vault.keystore.wrapper,
+            clock,
+            HttpWebhookTransport(deadline=30),
+            concurrency=2,
+        )
+        assert report.succeeded == 3
+        assert dribbler.most_at_once == 2  # two at once, never more than the bound
+    finally:
+        dribbler.stop()
+
+
+def test_item_3_endpoints_are_capped_per_mode_and_duplicates_refused(app_config, make_key):
+    from kyc_service.app import create_app
+
+    app = create_app({**app_config, "WEBHOOKS_ENDPOINTS_PER_MODE": 3})
+    try:
+        client = app.test_client()
+        headers = {"Authorization": make_key()["Authorization"]}
+        for n in range(3):
+            assert register(client, headers, f"http://127.0.0.1:9/{n}").status_code == 201
+        duplicate = register(client, headers, "http://127.0.0.1:9/0")
+        assert_error(duplicate, 409, "conflict", "webhook_endpoint_exists")
+        over = register(client, headers, "http://127.0.0.1:9/3")
+        assert_error(over, 409, "conflict", "webhook_endpoint_limit")
+    finally:
+        app.extensions["kyc"].close()

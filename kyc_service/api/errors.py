@@ -117,6 +117,10 @@ def handle_kyc_error(exc: KycError) -> Response:
     )
 
 
+KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
+"""Headers of Werkzeug's errors that the contract's answer keeps (405 names ``Allow``)."""
+
+
 def handle_http_exception(exc: HTTPException) -> Response:
     """Answer Werkzeug's and flask-smorest's errors in the contract's shape."""
     status = exc.code or 500
@@ -127,7 +131,14 @@ def handle_http_exception(exc: HTTPException) -> Response:
     )
     if status >= 500:
         type_, code, message = "internal", "internal_error", "an unexpected error occurred"
-    return error_response(status, type_, code, message)
+    kept = {name: value for name, value in exc.get_headers() if name in KEPT_HEADERS}
+    return error_response(status, type_, code, message, headers=kept)
+
+
+def _broken_request_body(exc: BaseException) -> bool:
+    """A body the server could not read: malformed chunks, a client gone mid-body."""
+    module = type(exc).__module__
+    return module.startswith("gunicorn.http") or type(exc).__name__ == "ClientDisconnected"
 
 
 def handle_unexpected(exc: Exception) -> Response:
@@ -135,6 +146,10 @@ def handle_unexpected(exc: Exception) -> Response:
     answer 500 with the request id only."""
     from kyc_service.api.context import services
 
+    if _broken_request_body(exc):
+        return error_response(
+            400, "invalid_request", "validation_failed", "the request body could not be read"
+        )
     if services().database_unreachable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(

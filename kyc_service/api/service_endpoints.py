@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, send_from_directory
+import ipaddress
+
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 from kyc_service.api.context import services
@@ -28,9 +30,25 @@ def readyz() -> Response:
     return jsonify({"status": "ready"})
 
 
+def _may_scrape() -> bool:
+    """Tell whether the caller's address is one of ``KYC_METRICS_ALLOW`` (default loopback)."""
+    try:
+        caller = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    allowed = str(current_app.config.get("METRICS_ALLOW") or "")
+    return any(
+        caller in ipaddress.ip_network(net.strip(), strict=False)
+        for net in allowed.split(",")
+        if net.strip()
+    )
+
+
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition, for the addresses of ``KYC_METRICS_ALLOW`` only (404 else)."""
+    if not _may_scrape():
+        return error_response(404, "not_found", "resource_missing", "no such resource")
     body, content_type = services().metrics.exposition()
     return Response(body, content_type=content_type)
 

@@ -56,6 +56,7 @@ def create_endpoint(body: dict[str, Any]) -> Any:
         events=body["events"],
         now=kyc.clock(),
         transport=kyc.adapters.get("webhooks", principal.mode),
+        limit=int(kyc.settings["WEBHOOKS_ENDPOINTS_PER_MODE"]),
     )
     return created
 

@@ -9,6 +9,8 @@ hidden after the image survive.
 from __future__ import annotations
 
 import io
+import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,22 +121,54 @@ def _checked_media_type(data: bytes, limits: UploadLimits) -> str:
 def _upright_rgb_pixels(data: bytes, media_type: str, limits: UploadLimits) -> np.ndarray:
     """Decode ``data`` as ``media_type`` only, after the header's pixel count passes.
 
+    At most :data:`DECODE_SLOTS` images decode at once in a process, and an image over
+    :data:`MAX_DECODE_PIXELS` is reduced as it is decoded (a JPEG is decoded at a smaller
+    scale directly; a PNG or WebP is reduced at once after decoding), so a hostile upload's
+    memory is bounded before any copy of it is made.
+
     A face-matching library in the same process may turn Pillow's ``LOAD_TRUNCATED_IMAGES``
     on when it is imported; it is put back to Pillow's safe default here so a truncated file
     never decodes.
     """
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[media_type]]) as image:
-            _check_pixel_count(image.size, limits)
-            image.load()
-            return np.asarray(_rgb(ImageOps.exif_transpose(image)))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels() from None
-    except KycError:
-        raise
-    except Exception as exc:  # a decoder fed hostile bytes may fail in any way
-        raise _unreadable() from exc
+    with DECODE_SLOTS:
+        try:
+            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[media_type]]) as image:
+                _check_pixel_count(image.size, limits)
+                factor = _reduction(image.size)
+                if factor > 1 and image.format == "JPEG":
+                    image.draft("RGB", (image.width // factor, image.height // factor))
+                image.load()
+                reduced = _reduced(image, _reduction(image.size))
+                return np.asarray(_rgb(ImageOps.exif_transpose(reduced)))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels() from None
+        except KycError:
+            raise
+        except Exception as exc:  # a decoder fed hostile bytes may fail in any way
+            raise _unreadable() from exc
+
+
+MAX_DECODE_PIXELS = 24_000_000
+"""Above this an image is reduced while it is decoded (a 48 MP phone photo → 12 MP): every
+measure of the checks works at this scale, and it bounds a worker's memory per upload."""
+DECODE_SLOTS = threading.BoundedSemaphore(2)
+"""Images decoded at once in one process; the others wait their turn."""
+
+
+def _reduction(size: tuple[int, int]) -> int:
+    """The integer factor that brings ``size`` under :data:`MAX_DECODE_PIXELS` (1 if it is)."""
+    pixels = size[0] * size[1]
+    return 1 if pixels <= MAX_DECODE_PIXELS else math.ceil(math.sqrt(pixels / MAX_DECODE_PIXELS))
+
+
+def _reduced(image: Image.Image, factor: int) -> Image.Image:
+    """Return ``image`` reduced by ``factor`` (the same image when 1)."""
+    if factor <= 1:
+        return image
+    if image.mode in ("P", "1", "PA"):
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    return image.reduce(factor)
 
 
 MAX_SIDE = 65_500

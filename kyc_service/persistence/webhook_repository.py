@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.events import Event
@@ -24,6 +24,13 @@ class WebhookRepository:
         endpoint = WebhookEndpointRow(**values)
         self.session.add(endpoint)
         return endpoint
+
+    def lock_tenant_endpoints(self, tenant_id: str, mode: str) -> None:
+        """Serialise endpoint creation for one tenant and mode (PostgreSQL: an advisory
+        lock for this transaction; SQLite serialises writers already)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = f"webhook-endpoints:{tenant_id}:{mode}"
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
     def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
         """Queue one delivery of an event to an endpoint, due at ``at``."""

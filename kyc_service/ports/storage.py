@@ -92,6 +92,9 @@ class WebhookRepository(Protocol):
     ) -> Sequence[Any]:
         """Return the tenant's enabled endpoints in this mode, newest first."""
 
+    def lock_tenant_endpoints(self, tenant_id: str, mode: str) -> None:
+        """Serialise endpoint creation for one tenant and mode, for this transaction."""
+
     def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
         """Queue one delivery of an event to an endpoint, due at ``at``."""
 

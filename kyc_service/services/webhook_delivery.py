@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,9 @@ MAX_RETRY = timedelta(hours=6)
 RETRY_FOR = timedelta(days=3)
 LEASE = timedelta(minutes=2)
 """How long a claimed delivery is hidden from other runners (well over one send's timeout)."""
+
+CONCURRENCY = 8
+"""Deliveries sent at once by one run (``KYC_WEBHOOKS_CONCURRENCY``)."""
 
 HttpPost = Callable[[WebhookTarget, bytes, Mapping[str, str]], int]
 
@@ -55,29 +59,40 @@ class _Outcome:
 
 
 def deliver_due(
-    uow: UnitOfWork,
+    unit_of_work: Callable[[], UnitOfWork],
     wrapper: KeyWrapper,
     clock: Clock,
     transport: WebhookTransport,
     http_post: HttpPost | None = None,
     batch: int = 100,
+    concurrency: int = CONCURRENCY,
 ) -> DeliveryReport:
     """Send up to ``batch`` due deliveries; safe to run from several processes at once.
 
     Each delivery is claimed before it is sent (so two runners never send it together),
     POSTed signed, and marked succeeded on a 2xx; otherwise retried with exponential backoff
-    (30 s doubling, at most 6 h apart) until its event is 3 days old, then failed.
+    (30 s doubling, at most 6 h apart) until its event is 3 days old, then failed. Up to
+    ``concurrency`` deliveries are sent at once, each within the transport's deadline, so
+    one slow receiver cannot hold the run up.
     """
     send = http_post or transport.post
-    report = DeliveryReport()
-    with uow:
+    with unit_of_work() as uow:
         due = uow.webhooks.due_deliveries(clock(), batch)
-    for delivery_id, seen in due:
-        lease_until = _claim(uow, delivery_id, seen, clock() + LEASE)
+
+    def one(delivery: tuple[int, datetime]) -> str | None:
+        delivery_id, seen = delivery
+        lease_until = _claim(unit_of_work(), delivery_id, seen, clock() + LEASE)
         if lease_until is None:
-            continue
-        state = _deliver_one(uow, wrapper, clock, (transport, send), delivery_id, lease_until)
-        setattr(report, state, getattr(report, state) + 1)
+            return None
+        return _deliver_one(
+            unit_of_work(), wrapper, clock, (transport, send), delivery_id, lease_until
+        )
+
+    report = DeliveryReport()
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for state in pool.map(one, due):
+            if state is not None:
+                setattr(report, state, getattr(report, state) + 1)
     return report
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from kyc_service.domain.access import Principal
 from kyc_service.domain.encoding import decode_bytes, encode_bytes
+from kyc_service.domain.errors import Conflict
 from kyc_service.domain.events import Event
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.sealing import associated_data
@@ -28,6 +29,8 @@ EVENT_TYPES = (
     "verification.canceled",
 )
 ALL_EVENTS = "*"
+ENDPOINTS_PER_MODE = 16
+"""The most enabled endpoints of a tenant in one mode (``KYC_WEBHOOKS_ENDPOINTS_PER_MODE``)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def create_endpoint(
     events: Sequence[str],
     now: datetime,
     transport: WebhookTransport,
+    limit: int = ENDPOINTS_PER_MODE,
 ) -> CreatedEndpoint:
     """Register an endpoint after checking its URL for the caller's mode; make its secret."""
     transport.resolve_target(url, principal.mode)
@@ -99,6 +103,7 @@ def create_endpoint(
     secret = "whsec_" + secrets.token_urlsafe(32)
     kek_id, wrapped = wrapper.wrap(secret.encode(), secret_context(endpoint_id))
     with uow:
+        _check_room(uow, principal, url, limit)
         endpoint = uow.webhooks.add_endpoint(
             id=endpoint_id,
             tenant_id=principal.tenant_id,
@@ -111,6 +116,22 @@ def create_endpoint(
         )
         uow.commit()
     return CreatedEndpoint(endpoint, secret)
+
+
+def _check_room(uow: UnitOfWork, principal: Principal, url: str, limit: int) -> None:
+    """Refuse a URL already registered (409 ``webhook_endpoint_exists``), and an endpoint
+    past ``limit`` per tenant and mode (409 ``webhook_endpoint_limit``)."""
+    uow.webhooks.lock_tenant_endpoints(principal.tenant_id, principal.mode.value)
+    enabled = uow.webhooks.enabled_endpoints(principal.tenant_id, principal.mode.value)
+    if any(endpoint.url == url for endpoint in enabled):
+        raise Conflict(
+            "an endpoint with this url is already registered", code="webhook_endpoint_exists"
+        )
+    if len(enabled) >= limit:
+        raise Conflict(
+            f"at most {limit} webhook endpoints per mode; delete one first",
+            code="webhook_endpoint_limit",
+        )
 
 
 def endpoint_secret(wrapper: KeyWrapper, row: Any) -> str:
