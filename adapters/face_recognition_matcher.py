@@ -42,6 +42,9 @@ LANDMARKS = "small"
 """dlib's 5-point landmarks: the 68-point model cost ~40 ms more per face, no better."""
 
 _load_lock = threading.Lock()
+_model_lock = threading.Lock()
+"""dlib's models are not safe to run from two threads at once: one inference at a time per
+process (a threaded worker serves several requests)."""
 _library: Any = None
 
 
@@ -104,9 +107,10 @@ class FaceRecognitionMatcher(FaceMatcher):
         reduced = reduced_copy(image, self.detect_long_side)
         pixels = np.asarray(reduced)
         locate = face_library().face_locations
-        boxes = locate(pixels, number_of_times_to_upsample=self.upsample)
-        if not boxes and small_faces:
-            boxes = locate(pixels, number_of_times_to_upsample=self.upsample + 1)
+        with _model_lock:
+            boxes = locate(pixels, number_of_times_to_upsample=self.upsample)
+            if not boxes and small_faces:
+                boxes = locate(pixels, number_of_times_to_upsample=self.upsample + 1)
         return [scale_box(box, reduced, image) for box in boxes]
 
     def find_faces(self, image: bytes | np.ndarray, small_faces: bool = True) -> list[FaceBox]:
@@ -126,9 +130,10 @@ class FaceRecognitionMatcher(FaceMatcher):
 
     def _encoding(self, image: Image.Image, box: Box) -> np.ndarray:
         """Encode the face at ``box`` from the full-resolution ``image`` (memory only)."""
-        encodings = face_library().face_encodings(
-            np.asarray(image), [box], num_jitters=1, model=LANDMARKS
-        )
+        with _model_lock:
+            encodings = face_library().face_encodings(
+                np.asarray(image), [box], num_jitters=1, model=LANDMARKS
+            )
         return encodings[0]
 
     def compare(

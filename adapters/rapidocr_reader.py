@@ -31,6 +31,8 @@ for no gain in wall time, and the web server already runs one worker per core.""
 
 _load_lock = threading.Lock()
 _engine: Any = None
+_run_lock = threading.Lock()
+"""One recognition at a time per process (the engine keeps state between its stages)."""
 
 
 def ocr_engine() -> Any:
@@ -56,7 +58,9 @@ class RapidOcrDocumentReader(DocumentReader):
         """
         upright = isinstance(image, np.ndarray)
         pixels = np.asarray(reduced_copy(upright_rgb(image), OCR_LONG_SIDE))
-        output = ocr_engine()(pixels, use_cls=not upright)
+        engine = ocr_engine()
+        with _run_lock:
+            output = engine(pixels, use_cls=not upright)
         if output.txts is None or output.boxes is None:
             return []
         found = sorted(

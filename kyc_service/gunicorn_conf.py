@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 accesslog = None
 timeout = 120
 graceful_timeout = 30
+worker_class = "kyc_service.serving.KycThreadWorker"
+threads = int(os.environ.get("KYC_THREADS", "32"))
+"""Requests served at once by one worker (a slow client holds one only until its time to
+arrive runs out: ``kyc_service.serving``)."""
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
 
 
 def child_exit(_server: Any, worker: Any) -> None:

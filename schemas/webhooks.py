@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from kyc_service.services.webhooks import ALL_EVENTS, EVENT_TYPES
 from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
+
+
+def _known_events(events: list[str]) -> None:
+    """Refuse an event type that does not exist (the whole list is the field at fault).
+
+    A plain function rather than ``ContainsOnly``, which the OpenAPI document would render
+    as an ``enum`` of the array itself (a schema no array can satisfy); the item's ``enum``
+    documents the choices instead.
+    """
+    known = {*EVENT_TYPES, ALL_EVENTS}
+    if any(event not in known for event in events):
+        raise ValidationError(
+            f"One or more of the choices you made was not in: {', '.join(sorted(known))}."
+        )
 
 
 class WebhookEndpointCreateSchema(Schema):
@@ -15,12 +29,9 @@ class WebhookEndpointCreateSchema(Schema):
 
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     events = fields.List(
-        fields.String(),
+        fields.String(metadata={"enum": [*EVENT_TYPES, ALL_EVENTS]}),
         required=True,
-        validate=[
-            validate.Length(min=1, max=len(EVENT_TYPES) + 1),
-            validate.ContainsOnly([*EVENT_TYPES, ALL_EVENTS]),
-        ],
+        validate=[validate.Length(min=1, max=len(EVENT_TYPES) + 1), _known_events],
         metadata={"description": "Event types to receive, or `*` for every one."},
     )
 

@@ -75,6 +75,10 @@ def test_item_9_a_refusal_is_not_replayed_and_a_validation_answer_is(probe, make
     assert replay.status_code == 422 and replay.headers["Idempotent-Replayed"] == "true"
 
 
+def other_body() -> dict:
+    return {"url": "http://127.0.0.1:9/other", "events": ["*"]}
+
+
 def test_item_9_a_narrow_key_never_replays_a_full_keys_answer(app, client, make_key):
     """A key without webhooks:write replaying another key's Idempotency-Key got the
     webhook secret (shown once); and a narrow key's 403 was replayed to the full key."""
@@ -91,11 +95,11 @@ def test_item_9_a_narrow_key_never_replays_a_full_keys_answer(app, client, make_
     assert_error(stolen, 403, "permission", "scope_missing")
     assert created.get_json()["secret"] not in stolen.get_data(as_text=True)
     refused = client.post(
-        "/v1/webhook-endpoints", json=body, headers={**narrow, "Idempotency-Key": "first"}
+        "/v1/webhook-endpoints", json=other_body(), headers={**narrow, "Idempotency-Key": "first"}
     )
     assert refused.status_code == 403
     fresh = client.post(
-        "/v1/webhook-endpoints", json=body, headers={**full, "Idempotency-Key": "first"}
+        "/v1/webhook-endpoints", json=other_body(), headers={**full, "Idempotency-Key": "first"}
     )
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
 

@@ -79,7 +79,7 @@ def assert_final_never_changes(types: list[str]) -> None:
         assert finals[0] == len(types) - 1, types
 
 
-def test_items_5_parallel_submits_start_exactly_one_run(app, client, auth, counted):
+def test_item_5_parallel_submits_start_exactly_one_run(app, client, auth, counted):
     rng = random.Random(51)
     for round_ in range(ROUNDS):
         body = individual_body(rng, reference=f"user-submit-{round_}")
