@@ -18,6 +18,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -181,6 +182,7 @@ def post(
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(target, min(timeout, deadline))
     expired = threading.Event()
+    started = time.monotonic()
     timer = threading.Timer(deadline, _cut, (connection, expired))
     timer.daemon = True
     timer.start()
@@ -192,7 +194,8 @@ def post(
             raise DeliveryFailed("deadline passed")
         return response.status
     except TimeoutError:
-        raise DeliveryFailed("timed out") from None
+        past = expired.is_set() or time.monotonic() - started >= deadline
+        raise DeliveryFailed("deadline passed" if past else "timed out") from None
     except ssl.SSLError as exc:
         raise DeliveryFailed(f"TLS error: {type(exc).__name__}") from None
     except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
