@@ -20,6 +20,7 @@ from benchmarks.faces import bench_faces
 from benchmarks.flow import bench_flow
 from benchmarks.images import bench_images
 from benchmarks.ocr import bench_ocr
+from benchmarks.seals import bench_seals
 from benchmarks.settings import BenchSettings
 
 Bench = Callable[[BenchSettings], dict[str, Any]]
@@ -30,6 +31,7 @@ BENCHES: dict[str, Bench] = {
     "ocr": bench_ocr,
     "flow": bench_flow,
     "images": bench_images,
+    "seals": bench_seals,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 

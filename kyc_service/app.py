@@ -17,6 +17,7 @@ from kyc_service import __version__
 from kyc_service.api import (
     errors,
     idempotency,
+    ops,
     phone_verifications,
     rate_limit_storage,
     service_endpoints,
@@ -78,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(webhooks.blueprint)
     api.register_blueprint(webhooks.events_blueprint)
     api.register_blueprint(subjects.blueprint)
+    api.register_blueprint(ops.blueprint)
     app.register_blueprint(service_endpoints.blueprint)
     errors.register_error_handlers(app)
     return app

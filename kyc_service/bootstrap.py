@@ -31,7 +31,7 @@ from kyc_service.services.pipeline import run_checks
 from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 
 SANDBOX = "sandbox"
-SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "sms")
+SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "account", "sms")
 """Ports whose test-mode calls always go to the sandbox adapter."""
 
 

@@ -12,6 +12,7 @@ from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from kyc_service.domain.checks import CheckStatus
+from kyc_service.domain.subject import CERTIFICATE_TYPES, ENTITY_KINDS
 from kyc_service.domain.verification import Status, SubjectType
 from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
 
@@ -61,6 +62,42 @@ class IndividualInputSchema(StrictSchema):
     bank_card = fields.Nested(BankCardInputSchema)
 
 
+class OrganizationPersonSchema(StrictSchema):
+    """The legal representative, or the agent who acts for the organization."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    phone = fields.String(validate=validate.Length(min=1, max=20))
+
+
+class BankAccountInputSchema(StrictSchema):
+    """The organization's corporate account (proven by a micro-deposit)."""
+
+    bank_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    account_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ContactInputSchema(StrictSchema):
+    """Who to reach at the organization."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    phone = fields.String(validate=validate.Length(min=1, max=20))
+    email = fields.String(validate=validate.Length(min=1, max=254))
+
+
+class OrganizationInputSchema(StrictSchema):
+    """An organization's data (API.md § Organization body)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    entity_kind = fields.String(required=True, validate=validate.OneOf(ENTITY_KINDS))
+    certificate_type = fields.String(required=True, validate=validate.OneOf(CERTIFICATE_TYPES))
+    legal_representative = fields.Nested(OrganizationPersonSchema, required=True)
+    agent = fields.Nested(OrganizationPersonSchema)
+    bank_account = fields.Nested(BankAccountInputSchema, required=True)
+    contact = fields.Nested(ContactInputSchema)
+
+
 class OptionsSchema(StrictSchema):
     """Options of a verification."""
 
@@ -74,7 +111,7 @@ class CreateVerificationSchema(StrictSchema):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=255))
     consent = fields.Nested(ConsentSchema)
     individual = fields.Nested(IndividualInputSchema)
-    organization = fields.Dict()
+    organization = fields.Nested(OrganizationInputSchema)
     options = fields.Nested(OptionsSchema, load_default=dict)
 
 
@@ -154,6 +191,42 @@ class MaskedIndividualSchema(Schema):
     bank_card = fields.Nested(MaskedCardSchema, allow_none=True)
 
 
+class MaskedPersonSchema(Schema):
+    """A representative or agent, masked."""
+
+    name = fields.String(required=True)
+    id_number = fields.String(required=True)
+    phone = fields.String(allow_none=True)
+
+
+class MaskedBankAccountSchema(Schema):
+    """The corporate account: the bank's name and the account number's last 4 digits."""
+
+    bank_name = fields.String(required=True)
+    last4 = fields.String(required=True)
+
+
+class MaskedContactSchema(Schema):
+    """The contact, masked."""
+
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class MaskedOrganizationSchema(Schema):
+    """An organization: its name in full, the USCC's middle and the people masked."""
+
+    name = fields.String(required=True)
+    uscc = fields.String(required=True)
+    entity_kind = fields.String(required=True)
+    certificate_type = fields.String(required=True)
+    legal_representative = fields.Nested(MaskedPersonSchema, required=True)
+    agent = fields.Nested(MaskedPersonSchema, allow_none=True)
+    bank_account = fields.Nested(MaskedBankAccountSchema, required=True)
+    contact = fields.Nested(MaskedContactSchema)
+
+
 class VerificationOptionsSchema(Schema):
     """The options the verification was created with."""
 
@@ -177,7 +250,7 @@ class VerificationSchema(Schema):
     checks = fields.List(fields.Nested(CheckSchema))
     last_error = fields.Nested(LastErrorSchema, allow_none=True)
     individual = fields.Nested(MaskedIndividualSchema, allow_none=True)
-    organization = fields.Dict(allow_none=True)
+    organization = fields.Nested(MaskedOrganizationSchema, allow_none=True)
     options = fields.Nested(VerificationOptionsSchema)
     attempt = fields.Integer()
     parent_id = fields.String(allow_none=True)
@@ -198,3 +271,20 @@ class VerificationListSchema(ListSchema):
     """A page of verifications."""
 
     data = fields.List(fields.Nested(VerificationSchema), required=True)
+
+
+class DepositConfirmationSchema(StrictSchema):
+    """``POST /v1/verifications/{id}/deposit-confirmation``: the amount seen on the statement."""
+
+    amount = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "Yuan, two decimals: `0.37`.", "example": "0.37"},
+    )
+
+
+class ReviewSchema(StrictSchema):
+    """``POST /v1/ops/verifications/{id}/review``."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    note = fields.String(validate=validate.Length(max=1000))

@@ -120,6 +120,15 @@ class FakeVerifications:
         ]
         return sorted(due, key=lambda pair: pair[1])[:limit]
 
+    def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
+        return [
+            v.id
+            for v in self.state.verifications.values()
+            if v.status == Status.AWAITING_CONFIRMATION
+            and v.next_attempt_at is not None
+            and v.next_attempt_at <= now
+        ][:limit]
+
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         stored = self.state.verifications[verification_id]
         if stored.next_attempt_at != seen:
@@ -282,6 +291,9 @@ class FakeVault:
 
     def sweep(self, uow: Any, batch: int = 500) -> SweepReport:
         return SweepReport()
+
+    def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
+        return f"digest:{tenant_id}:{purpose}:{value[::-1]}"
 
 
 def tiny_jpeg() -> bytes:

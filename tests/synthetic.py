@@ -104,3 +104,108 @@ def card_photos(body: dict, face: str = "obama_1", seed: int = 0) -> dict[str, b
     front = cards.photo_of(cards.card_front(holder, cards.faces_folder()), angle=4, seed=seed)
     back = cards.photo_of(cards.card_back(holder), angle=-3, seed=seed + 1)
     return {"id_card_front": cards.to_jpeg(front), "id_card_back": cards.to_jpeg(back)}
+
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def uscc(rng: random.Random, region: str = "440101") -> str:
+    """A Unified Social Credit Code with a valid check digit (python-stdnum computes it)."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    organisation = "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGH") for _ in range(8))
+    body = "91" + region + organisation + rng.choice("0123456789X")
+    body = body[:17]
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+COMPANY_WORDS = ("示例", "星河", "远航", "青松", "华信", "嘉禾", "明德", "宏图")
+
+
+def organization_body(
+    rng: random.Random,
+    *,
+    reference: str = "org-1",
+    agent: bool = True,
+    face_match: bool = False,
+    name: str | None = None,
+    representative: str | None = None,
+) -> dict:
+    """Return a valid ``POST /v1/verifications`` body for an organization."""
+    purposes = ["real_name_authentication", "bank_account_verification"]
+    if face_match:
+        purposes.append("facial_recognition")
+    company = name or f"广州{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS)}科技有限公司"
+    organization = {
+        "name": company,
+        "uscc": uscc(rng),
+        "entity_kind": "enterprise",
+        "certificate_type": "business_license",
+        "legal_representative": {
+            "name": representative or chinese_name(rng),
+            "id_number": id_number(rng),
+            "phone": mobile(rng),
+        },
+        "bank_account": {
+            "bank_name": "中国工商银行广州天河支行",
+            "account_number": "".join(str(rng.randrange(10)) for _ in range(19)),
+        },
+        "contact": {"name": chinese_name(rng), "phone": mobile(rng), "email": "ops@example.cn"},
+    }
+    if agent:
+        organization["agent"] = {
+            "name": chinese_name(rng),
+            "id_number": id_number(rng),
+            "phone": mobile(rng),
+        }
+    return {
+        "type": "organization",
+        "reference": reference,
+        "consent": {"granted": True, "policy_version": "2025-02-24", "purposes": purposes},
+        "organization": organization,
+        "options": {"face_match": face_match},
+    }
+
+
+def organization_documents(
+    body: dict, *, sealed: bool = True, printed_uscc: str | None = None, photo: bool = False
+) -> dict[str, bytes]:
+    """JPEGs of every document an organization body needs: the certificate (a business
+    licence with the body's name, USCC and representative), the representative's and the
+    agent's ID cards, the power of attorney (with a red seal unless ``sealed`` is False) and
+    the representative's photo. Pages are flat scans, or phone photos with ``photo``."""
+    from tests import cards
+
+    cards.require_font()
+    org = body["organization"]
+    rep = org["legal_representative"]
+    documents: dict[str, bytes] = {}
+    licence = cards.business_licence(
+        name=org["name"], uscc=printed_uscc or org["uscc"], representative=rep["name"], seed=3
+    )
+    holder = cards.person(21, face="obama_1", name=rep["name"], id_number=rep["id_number"])
+    documents["certificate"] = _page_jpeg(cards, licence, photo)
+    documents.update(_id_card_pair(cards, holder, "legal_rep_id_card", seed=21))
+    if body["options"].get("face_match"):
+        documents["legal_rep_photo"] = face_photo("obama_2.jpg")
+    agent = org.get("agent")
+    if agent:
+        attorney = cards.power_of_attorney(org["name"], agent["name"], sealed=sealed, seed=5)
+        documents["power_of_attorney"] = _page_jpeg(cards, attorney, photo)
+        acting = cards.person(22, face="biden_1", name=agent["name"], id_number=agent["id_number"])
+        documents.update(_id_card_pair(cards, acting, "agent_id_card", seed=22))
+    return documents
+
+
+def _page_jpeg(cards, sheet, photo: bool) -> bytes:  # noqa: ANN001
+    """A page as a flat scan, or as a phone photo on a desk."""
+    if photo:
+        return cards.to_jpeg(cards.page_photo(sheet, angle=3, scale=0.8)[0])
+    return cards.to_jpeg(sheet)
+
+
+def _id_card_pair(cards, holder, prefix: str, seed: int) -> dict[str, bytes]:  # noqa: ANN001
+    """JPEG photos of both sides of a person's ID card, under ``<prefix>_front|back``."""
+    front = cards.photo_of(cards.card_front(holder, cards.faces_folder()), angle=4, seed=seed)
+    back = cards.photo_of(cards.card_back(holder), angle=-3, seed=seed + 1)
+    return {f"{prefix}_front": cards.to_jpeg(front), f"{prefix}_back": cards.to_jpeg(back)}

@@ -42,6 +42,7 @@ from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound
 from kyc_service.ports import (
     PORT_GROUPS,
+    AccountVerifier,
     BankVerifier,
     BusinessRegistry,
     IdentityAuthority,
@@ -117,6 +118,11 @@ class FakeHttpRegistry(BusinessRegistry):
         return Match()
 
 
+class FakeHttpAccount(AccountVerifier):
+    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
+        return "0.45"
+
+
 class FakeHttpSms(SmsSender):
     def send(self, phone: str, text: str) -> None:
         return None
@@ -138,6 +144,7 @@ HTTP_CLASSES = {
     "portrait": "FakeHttpPortrait",
     "bank": "FakeHttpBank",
     "registry": "FakeHttpRegistry",
+    "account": "FakeHttpAccount",
     "sms": "FakeHttpSms",
 }
 

@@ -1,7 +1,8 @@
 """Document finding, rectification and quality measures with OpenCV (the ``opencv`` adapter).
 
 :mod:`.documents` finds a document (a flat scan or a photo of it) and rectifies it;
-:mod:`.quality` measures sharpness and glare on the regions that matter.
+:mod:`.quality` measures sharpness and glare on the regions that matter; :mod:`.seals`
+finds a red official seal on a page.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import numpy as np
 from adapters.imaging import rgb_pixels
 from adapters.opencv_images.documents import find_corners, find_document, warp
 from adapters.opencv_images.quality import sharpness, specular_share
+from adapters.opencv_images.seals import find_seal
 from kyc_service.domain.document_shapes import ID_CARD, DocumentShape
-from kyc_service.domain.results import FoundDocument
+from kyc_service.domain.results import FoundDocument, SealFinding
 from kyc_service.ports import DocumentImaging
 
 
@@ -37,6 +39,10 @@ class OpenCvDocumentImaging(DocumentImaging):
         """The share of ``region`` under its largest blown-out patch."""
         return specular_share(region, mask)
 
+    def find_seal(self, pixels: np.ndarray) -> SealFinding:
+        """Find a red official seal on a page (RGB pixels, rectified or a whole photo)."""
+        return find_seal(np.asarray(pixels))
+
 
 def find_card(image: bytes | np.ndarray, shape: DocumentShape = ID_CARD) -> Any:
     """Find an ID card (or another ``shape``) in image bytes or RGB pixels; its corners."""
@@ -49,6 +55,7 @@ __all__ = [
     "find_card",
     "find_corners",
     "find_document",
+    "find_seal",
     "sharpness",
     "specular_share",
     "warp",

@@ -9,10 +9,11 @@ from flask_smorest import Blueprint
 from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
-from kyc_service.services import documents, verifications
+from kyc_service.services import deposits, documents, verifications
 from schemas.common import ErrorSchema
 from schemas.verifications import (
     CreateVerificationSchema,
+    DepositConfirmationSchema,
     DocumentFileSchema,
     DocumentFormSchema,
     DocumentSchema,
@@ -107,4 +108,22 @@ def cancel_verification(verification_id: str) -> Verification:
     """Cancel a verification that is not final yet."""
     return verifications.cancel_verification(
         services().unit_of_work(), services().vault, current_principal(), verification_id
+    )
+
+
+@blueprint.post("/<verification_id>/deposit-confirmation")
+@blueprint.arguments(DepositConfirmationSchema)
+@blueprint.response(200, VerificationSchema)
+@blueprint.alt_response(409, schema=ErrorSchema, description="No deposit awaited")
+@blueprint.alt_response(410, schema=ErrorSchema, description="deposit_expired")
+@blueprint.alt_response(422, schema=ErrorSchema, description="deposit_amount_mismatch")
+@requires(Scope.VERIFICATIONS_WRITE)
+def confirm_deposit(body: dict[str, Any], verification_id: str) -> Verification:
+    """Confirm the micro-deposit's amount (3 attempts, 72 h by default)."""
+    return deposits.confirm_deposit(
+        services().unit_of_work(),
+        services().vault,
+        current_principal(),
+        verification_id,
+        body["amount"],
     )

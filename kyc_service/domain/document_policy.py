@@ -93,9 +93,16 @@ FACE_TOO_SMALL = "face_too_small"
 NO_FACE = "no_face_found"
 MULTIPLE_FACES = "multiple_faces"
 SIDE_SWAPPED = "document_side_swapped"
-FRONT = "id_card_front"
-BACK = "id_card_back"
-FACE_KINDS = ("selfie",)
+FRONTS = ("id_card_front", "legal_rep_id_card_front", "agent_id_card_front")
+BACKS = ("id_card_back", "legal_rep_id_card_back", "agent_id_card_back")
+FRONT = FRONTS[0]
+BACK = BACKS[0]
+FACE_KINDS = ("selfie", "legal_rep_photo")
+PAGE_KINDS = ("certificate", "power_of_attorney")
+MIN_PAGE_SHARPNESS = 0.35
+"""A page (certificate, power of attorney) is refused as blurry only well below a card's
+threshold: its text is larger, and OCR decides whether it can be read (a soft failure)."""
+MAX_PAGE_GLARE = 0.05
 
 Measures = Mapping[str, Any]
 
@@ -147,10 +154,19 @@ def id_card_problem(kind: str, measures: Measures) -> str | None:
     if _above(measures.get("glare"), MAX_CARD_GLARE):
         return GLARE
     faces = measures.get("faces")
-    if kind == FRONT and faces == 0:
+    if kind in FRONTS and faces == 0:
         return SIDE_SWAPPED
-    if kind == BACK and faces:
+    if kind in BACKS and faces:
         return SIDE_SWAPPED
+    return None
+
+
+def page_problem(measures: Measures) -> str | None:
+    """The failure code of a page's measures (certificate, power of attorney), or None."""
+    if _below(measures.get("sharpness"), MIN_PAGE_SHARPNESS):
+        return BLURRY
+    if _above(measures.get("glare"), MAX_PAGE_GLARE):
+        return GLARE
     return None
 
 
@@ -158,6 +174,8 @@ def problem(kind: str, measures: Measures) -> str | None:
     """The failure code of one document's measures, or None."""
     if kind in FACE_KINDS:
         return face_photo_problem(measures)
+    if kind in PAGE_KINDS:
+        return page_problem(measures)
     return id_card_problem(kind, measures)
 
 

@@ -11,8 +11,9 @@ import unicodedata
 from datetime import date
 
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from stdnum import luhn
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from kyc_service.domain.errors import InvalidRequest
@@ -104,11 +105,62 @@ def validate_unionpay_card(value: str, field: str) -> str:
     return digits
 
 
-def required_purposes(*, bank_card: bool, face_match: bool) -> set[str]:
-    """Return the consent purposes an individual verification needs."""
+def validate_uscc(value: str, field: str) -> str:
+    """Return the 18-character Unified Social Credit Code (check digit verified)."""
+    try:
+        return uscc.validate(value)
+    except ValidationError:
+        raise InvalidRequest(
+            "uscc is not a valid Unified Social Credit Code", code="uscc_invalid", field=field
+        ) from None
+
+
+def validate_email_address(value: str, field: str) -> str:
+    """Return the normalised e-mail address (syntax only: no DNS lookup)."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidRequest(
+            "a valid e-mail address is required", code="email_invalid", field=field
+        ) from None
+
+
+def validate_account_number(value: str, field: str) -> str:
+    """Return the digits of a corporate bank account number (8 to 30 digits)."""
+    digits = re.sub(r"[\s-]", "", value)
+    if not (digits.isdigit() and 8 <= len(digits) <= 30):
+        raise InvalidRequest("a bank account number of 8 to 30 digits is required", field=field)
+    return digits
+
+
+def validate_choice(value: str, field: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` when it is one of ``choices``."""
+    if value not in choices:
+        raise InvalidRequest(
+            f"{field.rsplit('.', 1)[-1]} must be one of: {', '.join(choices)}", field=field
+        )
+    return value
+
+
+def validate_text(value: str, field: str, longest: int = 100) -> str:
+    """Return free text (a bank's or an entity's name): 2 to ``longest`` characters, NFC."""
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if not 2 <= len(text) <= longest or any(unicodedata.category(ch)[0] == "C" for ch in text):
+        raise InvalidRequest(
+            f"{field.rsplit('.', 1)[-1]} must be 2 to {longest} characters", field=field
+        )
+    return text
+
+
+def required_purposes(
+    *, bank_card: bool = False, face_match: bool = False, bank_account: bool = False
+) -> set[str]:
+    """Return the consent purposes a verification needs."""
     purposes = {"real_name_authentication"}
     if bank_card:
         purposes.add("bank_card_verification")
+    if bank_account:
+        purposes.add("bank_account_verification")
     if face_match:
         purposes.add("facial_recognition")
     return purposes

@@ -53,3 +53,13 @@ def mask_email(value: str) -> str:
     """Keep the first character of the local part and the whole domain (``o***@example.cn``)."""
     local, _, domain = value.partition("@")
     return (local[:1] + "***@" + domain) if domain else "***"
+
+
+def mask_uscc(value: str) -> str:
+    """Keep the first 4 and last 4 characters of a USCC: ``9144**********XX3A``."""
+    return value[:4] + "*" * max(0, len(value) - 8) + value[-4:]
+
+
+def mask_account(value: str) -> str:
+    """Return the last 4 digits of a bank account number."""
+    return value[-4:]

@@ -98,3 +98,17 @@ class FoundDocument:
     method: str
     rectified: Any
     native: Any
+
+
+@dataclass(frozen=True)
+class SealFinding:
+    """Whether a red official seal (公章) was found on a page, how surely, and where.
+
+    ``confidence`` is in 0–1; ``box`` is the seal's left, top, right and bottom in the
+    image's pixels (the most seal-like mark's when it is doubtful and not ``found``), or
+    None when nothing seal-like was found.
+    """
+
+    found: bool
+    confidence: float
+    box: tuple[int, int, int, int] | None = None

@@ -26,7 +26,49 @@ from kyc_service.domain.checks import (  # noqa: F401  (re-exported: one place t
     check,
 )
 from kyc_service.domain.errors import Conflict, InvalidRequest
-from kyc_service.domain.subject import Individual, MaskedIndividual
+from kyc_service.domain.subject import (
+    Individual,
+    MaskedIndividual,
+    MaskedOrganization,
+    Organization,
+)
+
+BANK_ACCOUNT_CHECK = "bank_account"
+REVIEW_CHECK = "review"
+"""Recorded when a reviewer approves: the soft failures it looked at no longer hold the
+verification in review."""
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """An awaited micro-deposit: the keyed hash of its amount, attempts left, its expiry."""
+
+    digest: str
+    attempts_left: int
+    expires_at: datetime
+
+    def attempted(self) -> Deposit:
+        """One wrong amount later."""
+        return Deposit(self.digest, max(0, self.attempts_left - 1), self.expires_at)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the record as stored (the amount itself never is)."""
+        return {
+            "digest": self.digest,
+            "attempts_left": self.attempts_left,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> Deposit | None:
+        """Read a stored record back."""
+        if not record:
+            return None
+        return cls(
+            str(record["digest"]),
+            int(record["attempts_left"]),
+            datetime.fromisoformat(str(record["expires_at"])),
+        )
 
 
 class Status(StrEnum):
@@ -89,20 +131,33 @@ def can_move(current: Status, target: Status) -> bool:
 
 INDIVIDUAL_DOCUMENTS = ("id_card_front", "id_card_back")
 FACE_DOCUMENT = "selfie"
+ORGANIZATION_DOCUMENTS = ("certificate", "legal_rep_id_card_front", "legal_rep_id_card_back")
+REPRESENTATIVE_PHOTO = "legal_rep_photo"
+AGENT_DOCUMENTS = ("power_of_attorney", "agent_id_card_front", "agent_id_card_back")
+ID_CARD_FRONTS = ("id_card_front", "legal_rep_id_card_front", "agent_id_card_front")
+ID_CARD_BACKS = ("id_card_back", "legal_rep_id_card_back", "agent_id_card_back")
+PAGES = ("certificate", "power_of_attorney")
+FACE_PHOTOS = (FACE_DOCUMENT, REPRESENTATIVE_PHOTO)
 
 
-def document_kinds(subject_type: str, face_match: bool) -> tuple[str, ...]:
+def document_kinds(
+    subject_type: str, face_match: bool, with_agent: bool = False
+) -> tuple[str, ...]:
     """Return the document kinds a verification needs."""
-    if subject_type != SubjectType.INDIVIDUAL:
-        return ()
+    if subject_type == SubjectType.ORGANIZATION:
+        kinds = ORGANIZATION_DOCUMENTS
+        kinds += (REPRESENTATIVE_PHOTO,) if face_match else ()
+        return kinds + (AGENT_DOCUMENTS if with_agent else ())
     return INDIVIDUAL_DOCUMENTS + ((FACE_DOCUMENT,) if face_match else ())
 
 
-def requirements(subject_type: str, face_match: bool, uploaded: set[str]) -> list[str]:
+def requirements(
+    subject_type: str, face_match: bool, uploaded: set[str], with_agent: bool = False
+) -> list[str]:
     """Return ``document.<kind>`` for each needed document not yet uploaded."""
     return [
         f"document.{kind}"
-        for kind in document_kinds(subject_type, face_match)
+        for kind in document_kinds(subject_type, face_match, with_agent)
         if kind not in uploaded
     ]
 
@@ -119,7 +174,8 @@ def decide(checks: Iterable[CheckResult]) -> tuple[Status, ErrorInfo | None]:
     the verification processing; all settled and none failed verifies it.
     """
     checks = list(checks)
-    failed = [c for c in checks if c.failed]
+    reviewed = any(c.name == REVIEW_CHECK and c.status == CheckStatus.PASSED for c in checks)
+    failed = [c for c in checks if c.failed and not (reviewed and not c.definite_failure)]
     hard = [c for c in failed if c.definite_failure]
     if hard:
         return Status.REJECTED, ErrorInfo(
@@ -193,6 +249,8 @@ class Verification:
     options: Options = field(default_factory=Options)
     consent: Consent = field(default_factory=lambda: Consent(None, (), None))
     individual: MaskedIndividual | None = None
+    organization: MaskedOrganization | None = None
+    deposit: Deposit | None = None
     requirements: list[str] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     last_error: ErrorInfo | None = None
@@ -241,10 +299,45 @@ class Verification:
         verification.changes.append(Status.REQUIRES_INPUT)
         return verification
 
+    @classmethod
+    def open_organization(
+        cls,
+        *,
+        id: str,
+        tenant_id: str,
+        mode: str,
+        reference: str,
+        organization: Organization,
+        options: Options,
+        consent: Consent,
+        now: datetime,
+    ) -> Verification:
+        """Start an organization's verification: it waits for its documents."""
+        verification = cls(
+            id=id,
+            tenant_id=tenant_id,
+            mode=mode,
+            type=SubjectType.ORGANIZATION,
+            reference=reference,
+            status=Status.REQUIRES_INPUT,
+            created_at=now,
+            updated_at=now,
+            options=options,
+            consent=consent,
+            organization=organization.masked(),
+            checks=[
+                check("uscc", CheckStatus.PASSED),
+                check("id_number", CheckStatus.PASSED),
+            ],
+        )
+        verification.requirements = verification.missing_documents(set())
+        verification.changes.append(Status.REQUIRES_INPUT)
+        return verification
+
     @property
-    def organization(self) -> None:
-        """An organization's masked data (organization verification is not built yet)."""
-        return None
+    def with_agent(self) -> bool:
+        """Tell whether an authorized agent acts for the organization."""
+        return bool(self.organization and self.organization.agent)
 
     @property
     def is_final(self) -> bool:
@@ -253,11 +346,11 @@ class Verification:
 
     def document_kinds(self) -> tuple[str, ...]:
         """Return the document kinds this verification takes."""
-        return document_kinds(self.type, self.options.face_match)
+        return document_kinds(self.type, self.options.face_match, self.with_agent)
 
     def missing_documents(self, uploaded: set[str]) -> list[str]:
         """Return ``document.<kind>`` for each needed document not in ``uploaded``."""
-        return requirements(self.type, self.options.face_match, uploaded)
+        return requirements(self.type, self.options.face_match, uploaded, self.with_agent)
 
     def check_document(self, kind: str) -> None:
         """Refuse a document kind this verification does not take, or any once submitted."""
@@ -318,9 +411,57 @@ class Verification:
         self.next_attempt_at = now + timedelta(seconds=base_seconds * 2 ** (self.retry_count - 1))
         self.updated_at = now
 
-    def await_deposit(self, now: datetime) -> None:
-        """Wait for the micro-deposit's confirmation (organization flow)."""
+    def await_deposit(self, now: datetime, deposit: Deposit | None = None) -> None:
+        """The other checks passed and a micro-deposit was paid: wait for its amount."""
+        if deposit is not None:
+            self.deposit = deposit
+            self.checks = [c for c in self.checks if c.name != BANK_ACCOUNT_CHECK]
+            self.checks.append(check(BANK_ACCOUNT_CHECK, CheckStatus.PENDING))
+        self.last_error = None
+        self.next_attempt_at = deposit.expires_at if deposit else None
         self._move(Status.AWAITING_CONFIRMATION, now)
+
+    def confirm_deposit(self, matches: bool, now: datetime) -> int:
+        """Take one confirmation attempt; return the attempts left (0 once decided).
+
+        The right amount resumes the checks (``processing``) and verifies; the last wrong
+        one rejects with ``deposit_attempts_exhausted``; past the expiry nothing is taken
+        (:meth:`expire_deposit` rejects, the caller answers 410).
+        """
+        self._require(Status.AWAITING_CONFIRMATION, "confirm a deposit of")
+        deposit = self.deposit
+        if deposit is None:
+            raise Conflict("no micro-deposit is awaited")
+        if matches:
+            self._settle_bank_account(CheckStatus.PASSED, None, now)
+            return 0
+        self.deposit = deposit.attempted()
+        self.updated_at = now
+        if self.deposit.attempts_left > 0:
+            return self.deposit.attempts_left
+        self._settle_bank_account(CheckStatus.FAILED, "deposit_attempts_exhausted", now)
+        return 0
+
+    def deposit_expired(self, now: datetime) -> bool:
+        """Tell whether the awaited micro-deposit is past its time."""
+        return (
+            self.status == Status.AWAITING_CONFIRMATION
+            and self.deposit is not None
+            and self.deposit.expires_at <= now
+        )
+
+    def expire_deposit(self, now: datetime) -> None:
+        """The micro-deposit was not confirmed in time: reject with ``deposit_expired``."""
+        self._require(Status.AWAITING_CONFIRMATION, "expire the deposit of")
+        self._settle_bank_account(CheckStatus.FAILED, "deposit_expired", now)
+
+    def _settle_bank_account(self, status: CheckStatus, code: str | None, now: datetime) -> None:
+        """Record the bank_account check and decide (back through ``processing``)."""
+        self.checks = [c for c in self.checks if c.name != BANK_ACCOUNT_CHECK]
+        self.checks.append(check(BANK_ACCOUNT_CHECK, status, code))
+        self.next_attempt_at = None
+        self._move(Status.PROCESSING, now)
+        self.record_checks(self.checks, now)
 
     def review(self, decision: Status, now: datetime, error: ErrorInfo | None = None) -> None:
         """A reviewer's decision on a verification in review: verified or rejected."""
@@ -330,6 +471,17 @@ class Verification:
         self.last_error = error
         self.decided_at = now
         self._move(decision, now)
+
+    def approve(self, now: datetime, deposit: Deposit | None = None) -> None:
+        """A reviewer approves: resume where it stopped — the micro-deposit for an
+        organization whose account is not proven yet (``deposit``), else ``verified``."""
+        self._require(Status.IN_REVIEW, "approve")
+        self.checks = [c for c in self.checks if c.name != REVIEW_CHECK]
+        self.checks.append(check(REVIEW_CHECK, CheckStatus.PASSED))
+        if deposit is not None:
+            self.await_deposit(now, deposit)
+            return
+        self.review(Status.VERIFIED, now)
 
     def cancel(self, now: datetime) -> None:
         """Cancel a verification that is not final yet; its retention clock starts now."""
@@ -346,6 +498,8 @@ class Verification:
         webhook can carry it.
         """
         self.individual = None
+        self.organization = None
+        self.deposit = None
         self.redacted = True
         self.updated_at = now
         if self.is_final:

@@ -130,6 +130,8 @@ class VerificationRow(Base):
     retry_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     consent: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deposit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """An awaited micro-deposit: the keyed hash of its amount, attempts left, expiry."""
 
 
 class SubjectRow(Base):

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from kyc_service.domain.checks import CheckResult, ErrorInfo
 from kyc_service.domain.errors import Conflict
 from kyc_service.domain.sealing import SubjectRef
-from kyc_service.domain.subject import MaskedIndividual
+from kyc_service.domain.subject import MaskedIndividual, MaskedOrganization
 from kyc_service.domain.verification import (
     Consent,
+    Deposit,
     Options,
     Status,
     SubjectType,
@@ -47,6 +48,10 @@ def to_entity(row: Any) -> Verification:
         individual=MaskedIndividual.from_record(row.masked)
         if row.type == SubjectType.INDIVIDUAL and not row.redacted
         else None,
+        organization=MaskedOrganization.from_record(row.masked)
+        if row.type == SubjectType.ORGANIZATION and not row.redacted
+        else None,
+        deposit=Deposit.from_record(row.deposit),
         requirements=list(row.requirements or []),
         checks=[CheckResult.from_record(c) for c in row.checks or []],
         last_error=ErrorInfo.from_record(row.last_error),
@@ -65,7 +70,8 @@ def to_entity(row: Any) -> Verification:
 
 def to_values(verification: Verification) -> dict[str, Any]:
     """Return the row's column values for the entity (all but ``seq``)."""
-    masked = verification.individual.to_record() if verification.individual else {}
+    subject = verification.individual or verification.organization
+    masked = subject.to_record() if subject else {}
     return {
         "id": verification.id,
         "tenant_id": verification.tenant_id,
@@ -88,6 +94,7 @@ def to_values(verification: Verification) -> dict[str, Any]:
         "retry_count": verification.retry_count,
         "next_attempt_at": verification.next_attempt_at,
         "consent": verification.consent.to_record(),
+        "deposit": verification.deposit.to_record() if verification.deposit else None,
     }
 
 
@@ -180,6 +187,19 @@ class SqlVerificationRepository:
             .limit(limit)
         ).all()
         return [(row[0], row[1]) for row in rows]
+
+    def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
+        """Ids of verifications awaiting a micro-deposit past its time."""
+        rows = self.session.execute(
+            select(COLUMNS.id)
+            .where(
+                COLUMNS.status == Status.AWAITING_CONFIRMATION.value,
+                COLUMNS.next_attempt_at <= now,
+            )
+            .order_by(COLUMNS.next_attempt_at)
+            .limit(limit)
+        ).all()
+        return [row[0] for row in rows]
 
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         """Move a due attempt to ``lease_until`` unless another worker already did."""

@@ -20,6 +20,7 @@ from kyc_service.domain.results import (
     FaceBox,
     FaceComparison,
     FoundDocument,
+    SealFinding,
     TextLine,
     WebhookTarget,
 )
@@ -72,6 +73,15 @@ class BusinessRegistry(Adapter):
     @abstractmethod
     def verify(self, entity_name: str, uscc: str, legal_representative: str) -> CheckOutcome:
         """Answer Match, Mismatch or NotFound('entity_not_found')."""
+
+
+class AccountVerifier(Adapter):
+    """Pays a micro-deposit (对公打款) into a corporate bank account, to prove it is held."""
+
+    @abstractmethod
+    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
+        """Pay a random amount of 0.01–0.99 CNY; return it (``"0.37"``), or raise
+        UpstreamUnavailable."""
 
 
 class SmsSender(Adapter):
@@ -140,6 +150,14 @@ class DocumentImaging(Adapter):
     def specular_share(self, region: Any, mask: Any = None) -> float:
         """Return the share of the region under its largest blown-out patch."""
 
+    @abstractmethod
+    def find_seal(self, pixels: Any) -> SealFinding:
+        """Find a red official seal on a document page.
+
+        A red ring of plausible size, usually with a star and red text around it; a red
+        rectangle, a red logo, a black-ink stamp or a grey photocopied seal is not one.
+        """
+
 
 class WebhookTransport(Adapter):
     """Checks where a webhook may go, and POSTs it there."""
@@ -206,6 +224,7 @@ PORT_GROUPS: dict[str, tuple[str, type[Adapter]]] = {
     "portrait": ("kyc.portrait_authorities", PortraitAuthority),
     "bank": ("kyc.bank_verifiers", BankVerifier),
     "registry": ("kyc.business_registries", BusinessRegistry),
+    "account": ("kyc.account_verifiers", AccountVerifier),
     "sms": ("kyc.sms_senders", SmsSender),
     "face": ("kyc.face_matchers", FaceMatcher),
     "ocr": ("kyc.document_readers", DocumentReader),

@@ -61,6 +61,9 @@ class VerificationRepository(Protocol):
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         """Move a due attempt to ``lease_until`` unless another worker already did."""
 
+    def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
+        """Ids of verifications awaiting a micro-deposit past its time."""
+
 
 class EventRepository(Protocol):
     """Events of one tenant and mode."""
@@ -311,3 +314,6 @@ class SealedStore(Protocol):
 
     def sweep(self, uow: UnitOfWork, batch: int = 500) -> SweepReport:
         """Delete what is past its retention."""
+
+    def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
+        """A tenant-scoped keyed hash of ``value`` (the key is kept apart from the data)."""

@@ -13,6 +13,8 @@ import numpy as np
 from stdnum.cn import ric
 
 from kyc_service.domain.document_shapes import (
+    A3,
+    A4,
     ID_CARD,
     ID_CARD_NAME_ZONE,
     ID_CARD_NUMBER_ZONE,
@@ -57,3 +59,13 @@ def rectified_card(
 def card_portrait(rectified: np.ndarray) -> np.ndarray:
     """Return the portrait zone of a rectified card front."""
     return crop(rectified, ID_CARD_PORTRAIT_ZONE)
+
+
+def rectified_page(image: bytes, imaging: DocumentImaging) -> tuple[np.ndarray, bool]:
+    """Return a page found and rectified (A4 or A3, either way up), or the whole image."""
+    pixels = decoded_pixels(image)
+    for shape in (A4, A3):
+        found = imaging.find_document(pixels, shape)
+        if found is not None:
+            return found.native, True
+    return pixels, False

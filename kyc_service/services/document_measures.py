@@ -18,6 +18,8 @@ import numpy as np
 
 from kyc_service.domain import document_policy as policy
 from kyc_service.domain.document_shapes import (
+    A3,
+    A4,
     ID_CARD,
     ID_CARD_BACK_TEXT_ZONE,
     ID_CARD_PORTRAIT_ZONE,
@@ -30,8 +32,10 @@ from kyc_service.ports import DocumentImaging, FaceMatcher
 
 FRONT = "id_card_front"
 BACK = "id_card_back"
-ID_CARD_SIDES = (FRONT, BACK)
-FACE_KINDS = ("selfie",)
+ID_CARD_SIDES = policy.FRONTS + policy.BACKS
+FACE_KINDS = policy.FACE_KINDS
+PAGE_KINDS = policy.PAGE_KINDS
+PAGE_SHAPES = (A4, A3)
 
 Measures = dict[str, Any]
 
@@ -50,7 +54,7 @@ def measure_id_card(
     if found is None:
         return {"card_found": False}
     native = found.native
-    front = kind == FRONT
+    front = kind in policy.FRONTS
     text = crop(native, ID_CARD_TEXT_ZONE if front else ID_CARD_BACK_TEXT_ZONE)
     mask = _without_corners(native.shape[:2])
     if front:
@@ -119,6 +123,29 @@ def measure(
         measures.update(measure_id_card(pixels, kind, faces, imaging))
     elif kind in FACE_KINDS:
         measures.update(measure_face_photo(pixels, faces, imaging))
+    elif kind in PAGE_KINDS:
+        measures.update(measure_page(pixels, imaging))
+    return measures
+
+
+def measure_page(pixels: np.ndarray, imaging: DocumentImaging) -> Measures:
+    """Find a page (A4 or A3, either way up) and measure its text's sharpness and its glare.
+
+    A page not found is measured whole (``page_found`` False): a scan cropped oddly is still
+    read by OCR, which decides.
+    """
+    found = next(
+        (hit for shape in PAGE_SHAPES if (hit := imaging.find_document(pixels, shape))), None
+    )
+    region = found.native if found is not None else pixels
+    measures: Measures = {
+        "page_found": found is not None,
+        "sharpness": _rounded(imaging.sharpness(region, edges_only=True)),
+        "glare": round(imaging.specular_share(region), 4),
+    }
+    if found is not None:
+        measures["method"] = found.method
+        measures["corners"] = [[round(x, 1), round(y, 1)] for x, y in found.corners]
     return measures
 
 
@@ -128,6 +155,8 @@ def upload_problem(kind: str, measures: Measures) -> str | None:
         return policy.face_photo_problem(measures)
     if kind in ID_CARD_SIDES:
         return policy.id_card_problem(kind, measures)
+    if kind in PAGE_KINDS:
+        return policy.page_problem(measures)
     return None
 
 

@@ -78,7 +78,9 @@ SWAPPED = {
 def problem_message(kind: str, code: str) -> str:
     """The message of an upload refused with ``code``: what the person can do about it."""
     if code == "document_side_swapped":
-        return SWAPPED[kind]
+        prefix, _, side = kind.rpartition("id_card_")
+        base = SWAPPED["id_card_" + side]
+        return base.replace("id_card_" + side, kind) if prefix else base
     return PROBLEMS[code]
 
 

@@ -19,6 +19,14 @@ def save(uow: UnitOfWork, verification: Verification, *, new: bool = False) -> N
         record_status_event(uow, verification, status)
 
 
+def _payload(verification: Verification, status: Status) -> dict:
+    """The masked object as the event of ``status`` shows it (a change passed through on
+    the way to the final one shows its own status)."""
+    payload = verification_object(verification)
+    payload["status"] = status.value
+    return payload
+
+
 def record_status_event(uow: UnitOfWork, verification: Verification, status: Status) -> Event:
     """Record ``verification.<status>`` with the masked object, and queue its deliveries."""
     from kyc_service.services.webhook_endpoints import enqueue_deliveries
@@ -29,7 +37,7 @@ def record_status_event(uow: UnitOfWork, verification: Verification, status: Sta
         mode=verification.mode,
         type=f"verification.{status.value}",
         verification_id=verification.id,
-        payload=verification_object(verification),
+        payload=_payload(verification, status),
         created_at=verification.updated_at,
     )
     uow.events.add(event)

@@ -28,8 +28,13 @@ from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import CheckOutcome, FaceBox, Match
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
-from kyc_service.domain.verification import Status, Verification
-from kyc_service.services.card_reading import card_portrait, read_front, rectified_card
+from kyc_service.domain.verification import Deposit, Status, SubjectType, Verification
+from kyc_service.services.card_reading import (
+    card_portrait,
+    read_front,
+    rectified_card,
+    rectified_page,
+)
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 from kyc_service.services.events import save
 
@@ -47,17 +52,30 @@ class CheckInput:
     mode: Mode
     documents: Callable[[str], bytes | None]
     quality: dict[str, dict] = field(default_factory=dict)
+    subject_type: SubjectType = SubjectType.INDIVIDUAL
     rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
 
     def rectified_front(self, imaging: Any) -> tuple[np.ndarray, bool] | None:
         """The ID card front and whether it is rectified (once per run); None without one."""
-        if FRONT not in self.rectified:
-            image = self.documents(FRONT)
-            corners = self.quality.get(FRONT, {}).get("corners")
-            self.rectified[FRONT] = (
+        return self.rectified_card(FRONT, imaging)
+
+    def rectified_card(self, kind: str, imaging: Any) -> tuple[np.ndarray, bool] | None:
+        """An ID card side of ``kind`` and whether it is rectified; None without one."""
+        if kind not in self.rectified:
+            image = self.documents(kind)
+            corners = self.quality.get(kind, {}).get("corners")
+            self.rectified[kind] = (
                 None if image is None else rectified_card(image, corners, imaging)
             )
-        return self.rectified[FRONT]
+        return self.rectified[kind]
+
+    def page(self, kind: str, imaging: Any) -> np.ndarray | None:
+        """A page of ``kind`` (certificate, power of attorney), rectified when found."""
+        if kind not in self.rectified:
+            image = self.documents(kind)
+            self.rectified[kind] = None if image is None else rectified_page(image, imaging)
+        found = self.rectified[kind]
+        return None if found is None else found[0]
 
 
 @dataclass(frozen=True)
@@ -150,18 +168,29 @@ INDIVIDUAL_STEPS: tuple[Step, ...] = (
 )
 
 
+def steps_for(given: CheckInput) -> tuple[Step, ...]:
+    """The steps of the verification's subject type, local ones before billed ones."""
+    if given.subject_type == SubjectType.ORGANIZATION:
+        from kyc_service.services.organization_checks import ORGANIZATION_STEPS
+
+        return ORGANIZATION_STEPS
+    return INDIVIDUAL_STEPS
+
+
 @dataclass
 class RunResult:
     """The checks a run produced, and whether an upstream was down."""
 
     checks: list[CheckResult]
     upstream_down: bool = False
+    deposit_amount: str | None = None
+    """The micro-deposit paid by this run (an organization whose other checks all passed)."""
 
 
 def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResult]) -> RunResult:
     """Run every applicable step not yet settled; stop at the first failure or outage."""
     by_name = {c.name: c for c in checks}
-    for step in INDIVIDUAL_STEPS:
+    for step in steps_for(given):
         if not step.applies(given):
             continue
         previous = by_name.get(step.name)
@@ -177,7 +206,20 @@ def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResu
         by_name[step.name] = result
         if result.definite_failure:
             break
-    return RunResult(list(by_name.values()))
+    results = list(by_name.values())
+    if given.subject_type == SubjectType.ORGANIZATION and _all_passed(results):
+        from kyc_service.services.organization_checks import pay_micro_deposit
+
+        try:
+            return RunResult(results, deposit_amount=pay_micro_deposit(adapters, given))
+        except UpstreamUnavailable:
+            return RunResult(results, upstream_down=True)
+    return RunResult(results)
+
+
+def _all_passed(results: list[CheckResult]) -> bool:
+    """Every check passed or was skipped (no soft failure either)."""
+    return all(c.status in (CheckStatus.PASSED, CheckStatus.SKIPPED) for c in results)
 
 
 def run_checks(deps: CheckDependencies, verification_id: str) -> None:
@@ -240,7 +282,12 @@ def _load(
         return image
 
     given = CheckInput(
-        fields, verification.options.to_record(), Mode(verification.mode), documents, quality
+        fields,
+        verification.options.to_record(),
+        Mode(verification.mode),
+        documents,
+        quality,
+        subject_type=verification.type,
     )
     return given, list(verification.checks)
 
@@ -280,6 +327,9 @@ def _record(deps: CheckDependencies, verification_id: str, result: RunResult) ->
                 limit=int(settings["UPSTREAM_RETRY_LIMIT"]),
                 base_seconds=float(settings["UPSTREAM_RETRY_SECONDS"]),
             )
+        elif result.deposit_amount is not None:
+            verification.checks = result.checks
+            verification.await_deposit(now, _deposit(deps, verification, result.deposit_amount))
         else:
             verification.record_checks(result.checks, now)
             if verification.is_final:
@@ -292,12 +342,28 @@ def _record(deps: CheckDependencies, verification_id: str, result: RunResult) ->
         uow.commit()
 
 
+def _deposit(deps: CheckDependencies, verification: Verification, amount: str) -> Deposit:
+    """The awaited deposit: the amount's keyed hash, the attempts and the expiry."""
+    from kyc_service.services.deposits import deposit_digest
+
+    settings = deps.settings
+    return Deposit(
+        digest=deposit_digest(deps.vault, verification, amount),
+        attempts_left=int(settings["DEPOSIT_ATTEMPTS"]),
+        expires_at=deps.clock() + timedelta(hours=float(settings["DEPOSIT_HOURS"])),
+    )
+
+
 def retry_pending(deps: CheckDependencies, limit: int = 100) -> int:
     """Run the checks of every processing verification whose next attempt is due.
 
     Safe from cron and concurrently: each verification is claimed by moving its next
-    attempt forward before it runs, and only the process that moved it runs it.
+    attempt forward before it runs, and only the process that moved it runs it. Micro-
+    deposits waiting past their time are rejected first (nothing waits forever).
     """
+    from kyc_service.services.deposits import expire_deposits
+
+    expire_deposits(deps.unit_of_work, deps.vault, limit)
     now = deps.clock()
     lease = now + timedelta(minutes=5)
     with deps.unit_of_work() as uow:

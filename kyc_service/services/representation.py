@@ -19,7 +19,8 @@ def timestamp(value: datetime | None) -> str | None:
 
 def verification_object(verification: Verification) -> dict[str, Any]:
     """Return the verification as API.md shows it: personal data masked, never plain."""
-    individual = verification.individual
+    individual = None if verification.redacted else verification.individual
+    organization = None if verification.redacted else verification.organization
     return {
         "id": verification.id,
         "object": "verification",
@@ -30,8 +31,8 @@ def verification_object(verification: Verification) -> dict[str, Any]:
         "requirements": list(verification.requirements),
         "checks": [c.to_record() for c in verification.checks],
         "last_error": verification.last_error.to_record() if verification.last_error else None,
-        "individual": individual.to_record() if individual and not verification.redacted else None,
-        "organization": None,
+        "individual": individual.to_record() if individual else None,
+        "organization": organization.to_record() if organization else None,
         "options": verification.options.to_record(),
         "attempt": verification.attempt,
         "parent_id": verification.parent_id,

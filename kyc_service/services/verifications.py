@@ -16,7 +16,15 @@ from kyc_service.domain.access import Principal
 from kyc_service.domain.errors import InvalidRequest, Problems, ResourceMissing
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.sealing import SubjectRef
-from kyc_service.domain.subject import FACE, REAL_NAME, Individual
+from kyc_service.domain.subject import (
+    CERTIFICATE_TYPES,
+    ENTITY_KINDS,
+    FACE,
+    REAL_NAME,
+    Individual,
+    Organization,
+    Person,
+)
 from kyc_service.domain.verification import Consent, Options, SubjectType, Verification
 from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.events import save
@@ -27,7 +35,7 @@ IndividualInput = Individual
 
 CHINA_TIME = timezone(timedelta(hours=8))
 SUBMIT_LEASE = timedelta(minutes=5)
-DOCUMENT_PURPOSES = {"selfie": [FACE]}
+DOCUMENT_PURPOSES = {"selfie": [FACE], "legal_rep_photo": [FACE]}
 
 
 def today_in_china(now: datetime) -> date:
@@ -74,40 +82,125 @@ def validate_individual(
     return validated
 
 
+def _person(problems: Problems, data: Mapping[str, Any], path: str, today: date) -> Person:
+    """Validate a representative or an agent (name, ID number, phone)."""
+    check = problems.check
+    return Person(
+        name=check(identifiers.validate_name, data.get("name", ""), f"{path}.name"),
+        id_number=check(
+            identifiers.validate_id_number, data.get("id_number", ""), f"{path}.id_number", today
+        ),
+        phone=check(identifiers.validate_mobile, data["phone"], f"{path}.phone")
+        if data.get("phone")
+        else None,
+    )
+
+
+def validate_organization(
+    body: Mapping[str, Any], today: date, problems: Problems | None = None
+) -> Organization:
+    """Validate an organization's data; every problem is noted in ``problems``."""
+    own = problems is None
+    problems = problems or Problems()
+    check = problems.check
+    org = body.get("organization") or {}
+    account = org.get("bank_account") or {}
+    contact = org.get("contact") or {}
+    agent = org.get("agent")
+    validated = Organization(
+        name=check(identifiers.validate_text, org.get("name", ""), sealed.ORG_NAME),
+        uscc=check(identifiers.validate_uscc, org.get("uscc", ""), sealed.USCC),
+        entity_kind=check(
+            identifiers.validate_choice,
+            org.get("entity_kind", ""),
+            "organization.entity_kind",
+            ENTITY_KINDS,
+        ),
+        certificate_type=check(
+            identifiers.validate_choice,
+            org.get("certificate_type", ""),
+            "organization.certificate_type",
+            CERTIFICATE_TYPES,
+        ),
+        legal_representative=_person(
+            problems,
+            org.get("legal_representative") or {},
+            "organization.legal_representative",
+            today,
+        ),
+        agent=_person(problems, agent, "organization.agent", today) if agent else None,
+        bank_name=check(identifiers.validate_text, account.get("bank_name", ""), sealed.BANK_NAME),
+        account_number=check(
+            identifiers.validate_account_number,
+            account.get("account_number", ""),
+            sealed.ACCOUNT_NUMBER,
+        ),
+        contact_name=check(identifiers.validate_name, contact["name"], sealed.CONTACT_NAME)
+        if contact.get("name")
+        else None,
+        contact_phone=check(identifiers.validate_mobile, contact["phone"], sealed.CONTACT_PHONE)
+        if contact.get("phone")
+        else None,
+        contact_email=check(
+            identifiers.validate_email_address, contact["email"], sealed.CONTACT_EMAIL
+        )
+        if contact.get("email")
+        else None,
+    )
+    if own:
+        problems.raise_if_any()
+    return validated
+
+
+def _subject_data(
+    body: Mapping[str, Any], today: date, problems: Problems
+) -> tuple[Individual | Organization, set[str]]:
+    """Validate the subject named by ``type``; return it and the consent purposes it needs."""
+    face_match = bool((body.get("options") or {}).get("face_match", False))
+    if body["type"] == SubjectType.ORGANIZATION:
+        if not body.get("organization"):
+            raise InvalidRequest("organization is required", field="organization")
+        organization = validate_organization(body, today, problems)
+        needed = identifiers.required_purposes(face_match=face_match, bank_account=True)
+        return organization, needed
+    if not body.get("individual"):
+        raise InvalidRequest("individual is required", field="individual")
+    person = validate_individual(body, today, problems)
+    card = (body.get("individual") or {}).get("bank_card")
+    return person, identifiers.required_purposes(bank_card=bool(card), face_match=face_match)
+
+
 def create_verification(
     uow: UnitOfWork, vault: SealedStore, principal: Principal, body: Mapping[str, Any]
 ) -> Verification:
     """Validate everything, then store the verification and its sealed data in one transaction."""
-    if body["type"] != SubjectType.INDIVIDUAL:
-        raise InvalidRequest(
-            "this server verifies individuals; organization verification is not available yet",
-            field="type",
-        )
     now = vault.clock()
     problems = Problems()
-    person = validate_individual(body, today_in_china(now), problems)
+    subject, needed = _subject_data(body, today_in_china(now), problems)
     options = Options(face_match=bool((body.get("options") or {}).get("face_match", False)))
     consent = body.get("consent") or {}
-    card = (body.get("individual") or {}).get("bank_card")
     problems.check(
         identifiers.check_consent,
         bool(consent.get("granted")),
         list(consent.get("purposes") or []),
-        identifiers.required_purposes(bank_card=bool(card), face_match=options.face_match),
+        needed,
     )
     problems.raise_if_any()
-    verification = Verification.open(
+    opening = dict(
         id=new_id("ver"),
         tenant_id=principal.tenant_id,
         mode=principal.mode.value,
         reference=body["reference"],
-        individual=person,
         options=options,
         consent=Consent(consent.get("policy_version"), tuple(consent.get("purposes") or ()), now),
         now=now,
     )
+    if isinstance(subject, Organization):
+        verification = Verification.open_organization(organization=subject, **opening)
+    else:
+        verification = Verification.open(individual=subject, **opening)
     with uow:
-        _seal(uow, vault, verification, person)
+        _seal(uow, vault, verification, subject)
         save(uow, verification, new=True)
         uow.commit()
     return verification
@@ -119,10 +212,13 @@ def _subject(verification: Verification) -> SubjectRef:
 
 
 def _seal(
-    uow: UnitOfWork, vault: SealedStore, verification: Verification, person: Individual
+    uow: UnitOfWork,
+    vault: SealedStore,
+    verification: Verification,
+    subject: Individual | Organization,
 ) -> None:
-    """Seal the person's data in the vault, each field with the purposes it is held for."""
-    fields = person.sealed_fields()
+    """Seal the subject's data in the vault, each field with the purposes it is held for."""
+    fields = subject.sealed_fields()
     vault.put_fields(
         uow,
         _subject(verification),

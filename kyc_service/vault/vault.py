@@ -10,9 +10,12 @@ on its own. Opening personal data is audited.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import datetime
 
+from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.sealing import DataUnavailable, RetentionPolicy, SubjectRef, SweepReport
 from kyc_service.vault.audit import AuditLog
 from kyc_service.vault.documents import SealedDocuments
@@ -43,3 +46,10 @@ class Vault(SealedFields, SealedDocuments, SubjectLifecycle):
         self.clock = clock
         self.retention = retention or RetentionPolicy()
         self.audit = AuditLog(clock)
+
+    def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
+        """A tenant-scoped HMAC-SHA256 of ``value`` under the blind-index key (e.g. the
+        amount of a micro-deposit, kept only as this digest)."""
+        message = "\x1f".join((tenant_id, purpose, value)).encode()
+        digest = hmac.new(self.keystore.blind_index_key(), message, hashlib.sha256).digest()
+        return encode_bytes(digest)

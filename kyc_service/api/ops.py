@@ -1,0 +1,30 @@
+"""``/v1/ops``: what the operations team does (scope ``ops``): review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from kyc_service.api.context import current_principal, requires, services
+from kyc_service.domain.access import Scope
+from kyc_service.domain.verification import Verification
+from kyc_service.services.review import review_verification
+from schemas.common import ErrorSchema
+from schemas.verifications import ReviewSchema, VerificationSchema
+
+blueprint = Blueprint(
+    "ops", __name__, url_prefix="/v1/ops", description="Review and re-verification (scope ops)."
+)
+
+
+@blueprint.post("/verifications/<verification_id>/review")
+@blueprint.arguments(ReviewSchema)
+@blueprint.response(200, VerificationSchema)
+@blueprint.alt_response(409, schema=ErrorSchema, description="Not in review")
+@requires(Scope.OPS)
+def review(body: dict[str, Any], verification_id: str) -> Verification:
+    """Decide a verification in ``in_review``: approve (it resumes) or reject."""
+    return review_verification(
+        services(), current_principal(), verification_id, body["decision"], body.get("note")
+    )
