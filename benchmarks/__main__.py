@@ -20,6 +20,7 @@ from benchmarks.faces import bench_faces
 from benchmarks.flow import bench_flow
 from benchmarks.images import bench_images
 from benchmarks.ocr import bench_ocr
+from benchmarks.org_flow import bench_org_flow
 from benchmarks.seals import bench_seals
 from benchmarks.settings import BenchSettings
 
@@ -30,6 +31,7 @@ BENCHES: dict[str, Bench] = {
     "faces": bench_faces,
     "ocr": bench_ocr,
     "flow": bench_flow,
+    "org_flow": bench_org_flow,
     "images": bench_images,
     "seals": bench_seals,
 }
