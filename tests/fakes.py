@@ -77,7 +77,7 @@ class FakeVerifications:
     def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
         return self._out(self.state.verifications.get(verification_id))
 
-    def save(self, verification: Verification) -> None:
+    def save(self, verification: Verification, *, strict: bool = False) -> None:
         stored = self.state.verifications.get(verification.id)
         if stored is None or stored.status != verification.loaded_status:
             raise Conflict("the verification changed meanwhile; read it again")
@@ -294,6 +294,9 @@ class FakeVault:
 
     def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
         return f"digest:{tenant_id}:{purpose}:{value[::-1]}"
+
+    def record_action(self, uow: Any, ref: SubjectRef, verification_id: str, **event: Any) -> None:
+        uow.working.openings.append((verification_id, event["action"]))
 
 
 def tiny_jpeg() -> bytes:

@@ -219,11 +219,15 @@ def test_an_expired_deposit_is_410_and_retry_pending_rejects_what_waits(app, cli
     for verification_id in (first, second):
         final = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
         assert (final["status"], final["last_error"]["code"]) == ("rejected", "deposit_expired")
+        assert [e for e in final["checks"] if e["name"] == "bank_account"][0]["code"] == (
+            "deposit_expired"
+        )
+    assert_error(confirm(client, auth, second, "0.32"), 410, "gone", "deposit_expired")
 
 
 def test_a_bad_amount_is_validation_failed(client, auth):
     verification_id = submitted_waiting(client, auth, organization_body(rng, agent=False))
-    for amount in ("abc", "1.50", "0.001", "-0.3"):
+    for amount in ("abc", "1.50", "0.001", "-0.3", "1e30", "9e99", "NaN", "Infinity"):
         error = assert_error(
             confirm(client, auth, verification_id, amount),
             422,
@@ -335,3 +339,52 @@ def test_pages_photographed_on_a_desk_are_read_too(client, auth):
     body = organization_body(rng)
     verification_id = ready_organization(client, auth, body, photo=True)
     assert submit(client, auth, verification_id).get_json()["status"] == "awaiting_confirmation"
+
+
+def test_wrong_amounts_sent_at_once_each_cost_an_attempt(app, client, auth):
+    from functools import partial
+
+    from tests.test_races import at_once
+
+    verification_id = submitted_waiting(client, auth, organization_body(rng, agent=False))
+    answers = at_once(
+        *[
+            partial(confirm, app.test_client(), auth, verification_id, f"0.{n}")
+            for n in (10, 11, 12, 13)
+        ]
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert all(code in (409, 422) for code in statuses), statuses
+    final = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
+    wrong = [a for a in answers if a.status_code == 422]
+    remaining = sorted(a.get_json()["error"]["attempts_remaining"] for a in wrong)
+    assert remaining == sorted(set(remaining)), remaining  # no attempt counted twice
+    assert len(wrong) <= 3
+    if len(wrong) == 3:
+        assert final["status"] == "rejected"
+
+
+def test_a_clean_scan_on_pure_white_paper_is_accepted(client, auth):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from tests import cards
+    from tests.helpers import upload
+
+    cards.require_font()
+    body = organization_body(rng, agent=False)
+    verification_id = create(client, auth, body).get_json()["id"]
+    sheet = Image.new("RGB", (1240, 1754), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for line in range(30):
+        draw.text(
+            (120, 120 + 50 * line),
+            "营业执照 名称 统一社会信用代码" * 2,
+            fill=(20, 20, 20),
+            font=cards.font(28),
+        )
+    out = io.BytesIO()
+    sheet.save(out, "JPEG", quality=92)
+    answer = upload(client, auth, verification_id, "certificate", out.getvalue())
+    assert answer.status_code == 201, answer.get_json()

@@ -102,7 +102,6 @@ PAGE_KINDS = ("certificate", "power_of_attorney")
 MIN_PAGE_SHARPNESS = 0.35
 """A page (certificate, power of attorney) is refused as blurry only well below a card's
 threshold: its text is larger, and OCR decides whether it can be read (a soft failure)."""
-MAX_PAGE_GLARE = 0.05
 
 Measures = Mapping[str, Any]
 
@@ -162,11 +161,14 @@ def id_card_problem(kind: str, measures: Measures) -> str | None:
 
 
 def page_problem(measures: Measures) -> str | None:
-    """The failure code of a page's measures (certificate, power of attorney), or None."""
+    """The failure code of a page's measures (certificate, power of attorney), or None.
+
+    Only blur refuses a page: its glare is recorded but not judged, since the blown-out
+    patch measure cannot tell white paper from a reflection (a clean scan on 255-white
+    paper measured 0.89); OCR and the seal check decide what cannot be read.
+    """
     if _below(measures.get("sharpness"), MIN_PAGE_SHARPNESS):
         return BLURRY
-    if _above(measures.get("glare"), MAX_PAGE_GLARE):
-        return GLARE
     return None
 
 

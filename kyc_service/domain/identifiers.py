@@ -128,7 +128,7 @@ def validate_email_address(value: str, field: str) -> str:
 def validate_account_number(value: str, field: str) -> str:
     """Return the digits of a corporate bank account number (8 to 30 digits)."""
     digits = re.sub(r"[\s-]", "", value)
-    if not (digits.isdigit() and 8 <= len(digits) <= 30):
+    if not re.fullmatch(r"[0-9]{8,30}", digits):
         raise InvalidRequest("a bank account number of 8 to 30 digits is required", field=field)
     return digits
 

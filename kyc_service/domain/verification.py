@@ -266,6 +266,8 @@ class Verification:
     """Status changes not yet recorded as events (the service layer drains them on save)."""
     loaded_status: Status | None = field(default=None, repr=False)
     """The status as read from storage: a save is refused if it changed meanwhile."""
+    loaded_updated_at: datetime | None = field(default=None, repr=False)
+    """When the row read was last written (a strict save is refused if it was since)."""
 
     @classmethod
     def open(
@@ -456,10 +458,16 @@ class Verification:
         self._settle_bank_account(CheckStatus.FAILED, "deposit_expired", now)
 
     def _settle_bank_account(self, status: CheckStatus, code: str | None, now: datetime) -> None:
-        """Record the bank_account check and decide (back through ``processing``)."""
+        """Record the bank_account check and decide: a confirmed amount resumes the checks
+        (``processing``, then their decision); a failure rejects at once."""
         self.checks = [c for c in self.checks if c.name != BANK_ACCOUNT_CHECK]
         self.checks.append(check(BANK_ACCOUNT_CHECK, status, code))
         self.next_attempt_at = None
+        if status == CheckStatus.FAILED:
+            self.last_error = ErrorInfo(code or "failed", "the bank_account check failed")
+            self.decided_at = now
+            self._move(Status.REJECTED, now)
+            return
         self._move(Status.PROCESSING, now)
         self.record_checks(self.checks, now)
 
@@ -476,7 +484,11 @@ class Verification:
         """A reviewer approves: resume where it stopped — the micro-deposit for an
         organization whose account is not proven yet (``deposit``), else ``verified``."""
         self._require(Status.IN_REVIEW, "approve")
-        self.checks = [c for c in self.checks if c.name != REVIEW_CHECK]
+        self.checks = [
+            c if c.settled else check(c.name, CheckStatus.SKIPPED, c.code)
+            for c in self.checks
+            if c.name != REVIEW_CHECK
+        ]
         self.checks.append(check(REVIEW_CHECK, CheckStatus.PASSED))
         if deposit is not None:
             self.await_deposit(now, deposit)

@@ -65,6 +65,7 @@ def to_entity(row: Any) -> Verification:
         seq=row.seq,
     )
     verification.loaded_status = verification.status
+    verification.loaded_updated_at = verification.updated_at
     return verification
 
 
@@ -134,17 +135,20 @@ class SqlVerificationRepository:
         query = select(VerificationRow.__table__).where(COLUMNS.id == verification_id)
         return self._one(query.with_for_update() if for_update else query)
 
-    def save(self, verification: Verification) -> None:
-        """Write the entity back, only if its status is still the one it was loaded with."""
+    def save(self, verification: Verification, *, strict: bool = False) -> None:
+        """Write the entity back, only if its status is still the one it was loaded with
+        (``strict``: only if the row was not written at all since it was loaded)."""
         loaded = getattr(verification, "loaded_status", None) or verification.status
-        result = self.session.execute(
-            update(VerificationRow)
-            .where(COLUMNS.id == verification.id, COLUMNS.status == loaded.value)
-            .values(**to_values(verification))
+        query = update(VerificationRow).where(
+            COLUMNS.id == verification.id, COLUMNS.status == loaded.value
         )
+        if strict and verification.loaded_updated_at is not None:
+            query = query.where(COLUMNS.updated_at == verification.loaded_updated_at)
+        result = self.session.execute(query.values(**to_values(verification)))
         if (result.rowcount or 0) != 1:
             raise Conflict("the verification changed meanwhile; read it again")
         verification.loaded_status = verification.status
+        verification.loaded_updated_at = verification.updated_at
 
     def page(
         self,

@@ -38,8 +38,9 @@ class VerificationRepository(Protocol):
     def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
         """Return a verification by id alone (locked for this transaction if asked)."""
 
-    def save(self, verification: Verification) -> None:
-        """Store the changes; refuse (409) if its status changed since it was loaded."""
+    def save(self, verification: Verification, *, strict: bool = False) -> None:
+        """Store the changes; refuse (409) if its status changed since it was loaded
+        (``strict``: if the verification was written at all since)."""
 
     def page(
         self,
@@ -317,3 +318,16 @@ class SealedStore(Protocol):
 
     def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
         """A tenant-scoped keyed hash of ``value`` (the key is kept apart from the data)."""
+
+    def record_action(
+        self,
+        uow: UnitOfWork,
+        ref: SubjectRef,
+        verification_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append an event to the audit chain (who did what, and why; masked)."""

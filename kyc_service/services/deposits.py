@@ -17,13 +17,17 @@ CENT = Decimal("0.01")
 
 def normalised_amount(raw: object) -> str:
     """Return an amount of 0.01 to 0.99 as ``"0.37"``; refuse anything else (422)."""
+    refused = InvalidRequest("amount must be between 0.01 and 0.99, in yuan", field="amount")
     try:
         amount = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount != amount.quantize(CENT) or not CENT <= amount < 1:
-        raise InvalidRequest("amount must be between 0.01 and 0.99, in yuan", field="amount")
-    return str(amount.quantize(CENT))
+        raise refused from None
+    if not amount.is_finite() or not CENT <= amount < 1:
+        raise refused
+    cents = amount.quantize(CENT)
+    if cents != amount:
+        raise refused
+    return str(cents)
 
 
 def deposit_digest(vault: SealedStore, verification: Verification, amount: str) -> str:
@@ -47,6 +51,8 @@ def confirm_deposit(
         if found is None:
             raise ResourceMissing("no such verification", field="id")
         verification = uow.verifications.by_id(found.id, for_update=True) or found
+        if verification.last_error and verification.last_error.code == "deposit_expired":
+            raise Gone("the micro-deposit is past its time", code="deposit_expired")
         if verification.status != Status.AWAITING_CONFIRMATION or verification.deposit is None:
             raise Conflict(f"no deposit is awaited by a verification in {verification.status}")
         now = vault.clock()
@@ -57,7 +63,7 @@ def confirm_deposit(
         expected = verification.deposit.digest
         matches = hmac.compare_digest(deposit_digest(vault, verification, given), expected)
         left = verification.confirm_deposit(matches, now)
-        save(uow, verification)
+        save(uow, verification, strict=True)  # two guesses at once cannot share an attempt
         if verification.is_final:
             vault.record_decision(uow, _ref(verification), verification.id, now)
         uow.commit()
@@ -82,7 +88,10 @@ def expire_deposits(uow_factory, vault: SealedStore, limit: int = 100) -> int:  
             verification = uow.verifications.by_id(verification_id, for_update=True)
             if verification is None or not verification.deposit_expired(now):
                 continue
-            _decided(uow, vault, verification, now, verification.expire_deposit)
+            try:
+                _decided(uow, vault, verification, now, verification.expire_deposit)
+            except Conflict:  # confirmed or canceled meanwhile: its new state stands
+                continue
             uow.commit()
             done += 1
     return done

@@ -9,12 +9,15 @@ from kyc_service.ports.storage import UnitOfWork
 from kyc_service.services.representation import verification_object
 
 
-def save(uow: UnitOfWork, verification: Verification, *, new: bool = False) -> None:
-    """Store the verification (409 if it moved meanwhile) and record its status events."""
+def save(
+    uow: UnitOfWork, verification: Verification, *, new: bool = False, strict: bool = False
+) -> None:
+    """Store the verification (409 if its status moved meanwhile — with ``strict``, if
+    anything was written meanwhile) and record its status events."""
     if new:
         uow.verifications.add(verification)
     else:
-        uow.verifications.save(verification)
+        uow.verifications.save(verification, strict=strict)
     for status in verification.drain_changes():
         record_status_event(uow, verification, status)
 

@@ -28,7 +28,13 @@ from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import CheckOutcome, FaceBox, Match
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
-from kyc_service.domain.verification import Deposit, Status, SubjectType, Verification
+from kyc_service.domain.verification import (
+    BANK_ACCOUNT_CHECK,
+    Deposit,
+    Status,
+    SubjectType,
+    Verification,
+)
 from kyc_service.services.card_reading import (
     card_portrait,
     read_front,
@@ -207,7 +213,8 @@ def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResu
         if result.definite_failure:
             break
     results = list(by_name.values())
-    if given.subject_type == SubjectType.ORGANIZATION and _all_passed(results):
+    paid = any(c.name == BANK_ACCOUNT_CHECK for c in results)
+    if given.subject_type == SubjectType.ORGANIZATION and not paid and _all_passed(results):
         from kyc_service.services.organization_checks import pay_micro_deposit
 
         try:

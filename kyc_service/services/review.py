@@ -12,7 +12,7 @@ from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Principal
 from kyc_service.domain.checks import ErrorInfo
 from kyc_service.domain.errors import Conflict, ResourceMissing
-from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.sealing import DataUnavailable, SubjectRef
 from kyc_service.domain.verification import BANK_ACCOUNT_CHECK, Status, SubjectType, Verification
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
@@ -47,6 +47,15 @@ def review_verification(
         else:
             verification.approve(now)
         save(uow, verification)
+        deps.vault.record_action(
+            uow,
+            ref,
+            verification.id,
+            actor=principal.key_id,
+            action=f"ops.review.{decision}",
+            reason=note,
+            details={"status": verification.status.value},
+        )
         if verification.is_final:
             deps.vault.record_decision(uow, ref, verification.id, now)
         uow.commit()
@@ -70,9 +79,12 @@ def _pay(
     ref: SubjectRef,
 ) -> str:
     """Open the account's fields (audited, as the reviewer) and pay the micro-deposit."""
-    fields = deps.vault.get_fields(
-        uow, ref, verification.id, actor=principal.key_id, action="ops.review"
-    )
+    try:
+        fields = deps.vault.get_fields(
+            uow, ref, verification.id, actor=principal.key_id, action="ops.review"
+        )
+    except DataUnavailable:
+        raise Conflict("the organization's data is gone: it cannot be approved") from None
     port = deps.adapters.get("account", principal.mode)
     return port.pay_micro_deposit(
         fields[sealed.BANK_NAME], fields[sealed.ACCOUNT_NUMBER], fields[sealed.ORG_NAME]

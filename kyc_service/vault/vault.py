@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.sealing import DataUnavailable, RetentionPolicy, SubjectRef, SweepReport
@@ -53,3 +54,27 @@ class Vault(SealedFields, SealedDocuments, SubjectLifecycle):
         message = "\x1f".join((tenant_id, purpose, value)).encode()
         digest = hmac.new(self.keystore.blind_index_key(), message, hashlib.sha256).digest()
         return encode_bytes(digest)
+
+    def record_action(
+        self,
+        transaction: Any,
+        ref: SubjectRef,
+        verification_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append an event to the audit chain in the caller's transaction (masked)."""
+        self.audit.append(
+            getattr(transaction, "session", transaction),
+            actor=actor,
+            action=action,
+            tenant_id=ref.tenant_id,
+            mode=ref.mode,
+            reference=ref.reference,
+            verification_id=verification_id,
+            reason=reason,
+            details=details,
+        )
