@@ -15,6 +15,7 @@ COPY pyproject.toml setup.cfg README.md ./
 COPY kyc_service ./kyc_service
 COPY adapters ./adapters
 COPY schemas ./schemas
+COPY verifier_sandbox ./verifier_sandbox
 COPY wsgi.py ./
 
 RUN python -m pip install --upgrade pip "setuptools<82" wheel \

@@ -241,3 +241,15 @@ def database_only(settings: Mapping[str, Any]) -> Iterator[Callable[[], UnitOfWo
         yield lambda: SqlUnitOfWork(sessions)
     finally:
         engine.dispose()
+
+
+def sandbox_verifiers_app(
+    secret: str, latency_ms: float = 0.0, fail_rate: float = 0.0, timeout_rate: float = 0.0
+) -> Any:
+    """The partner verifier sandbox (``kyc-service sandbox-verifiers``), loaded by its
+    entry point (``kyc.tools``) like an adapter."""
+    found = [ep for ep in entry_points(group="kyc.tools") if ep.name == "sandbox-verifiers"]
+    if not found:
+        raise AdapterConfigurationError("the verifier sandbox is not installed")
+    create = found[0].load()
+    return create(secret, latency_ms=latency_ms, fail_rate=fail_rate, timeout_rate=timeout_rate)

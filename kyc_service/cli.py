@@ -121,6 +121,25 @@ def _services():  # noqa: ANN202 - the composition root's Services
         raise click.ClickException(str(exc)) from None
 
 
+@main.command("sandbox-verifiers")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8900, show_default=True)
+@click.option("--secret", envvar="KYC_SANDBOX_SECRET", required=True, help="shared signing secret")
+@click.option("--latency-ms", type=float, default=0.0, show_default=True)
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+def sandbox_verifiers(
+    host: str, port: int, secret: str, latency_ms: float, fail_rate: float, timeout_rate: float
+) -> None:
+    """Serve the partner verifier sandbox: the verifier protocol with API.md's magic values."""
+    from werkzeug.serving import run_simple
+
+    from kyc_service.bootstrap import sandbox_verifiers_app
+
+    app = sandbox_verifiers_app(secret, latency_ms, fail_rate, timeout_rate)
+    run_simple(host, port, app, threaded=True)
+
+
 @main.group()
 def kek() -> None:
     """Key-encryption keys."""

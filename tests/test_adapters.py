@@ -175,8 +175,8 @@ def add_plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 def http_verifiers(add_plugins: Callable[..., None]) -> dict[str, str]:
     """Install an ``http`` adapter for every sandboxed port; return settings that pick them."""
     for port, attribute in HTTP_CLASSES.items():
-        add_plugins(port, "http", attribute)
-    return {setting_name(port): "http" for port in SANDBOXED_PORTS}
+        add_plugins(port, "vendor", attribute)
+    return {setting_name(port): "vendor" for port in SANDBOXED_PORTS}
 
 
 # --- entry points of the default adapters --------------------------------------------------
@@ -261,10 +261,10 @@ def test_unknown_adapter_names_the_setting_and_lists_the_installed(port: str) ->
 
 
 def test_unknown_identity_adapter_message() -> None:
-    with pytest.raises(AdapterConfigurationError, match=r"IDENTITY_ADAPTER='http'") as raised:
-        load_adapter_class("identity", "http")
+    with pytest.raises(AdapterConfigurationError, match=r"IDENTITY_ADAPTER='vendor'") as raised:
+        load_adapter_class("identity", "vendor")
     assert "kyc.identity_authorities" in str(raised.value)
-    assert "installed: sandbox" in str(raised.value)
+    assert "installed: http, sandbox" in str(raised.value)
 
 
 def test_unknown_adapter_fails_on_first_use_too() -> None:
@@ -316,12 +316,12 @@ def test_production_with_real_verifiers_passes(http_verifiers: dict[str, str]) -
 
 
 def test_test_mode_always_uses_the_sandbox_verifiers() -> None:
-    settings = {**DEFAULTS, **{setting_name(port): "http" for port in SANDBOXED_PORTS}}
+    settings = {**DEFAULTS, **{setting_name(port): "vendor" for port in SANDBOXED_PORTS}}
     adapters = Adapters(settings)
     for port in SANDBOXED_PORTS:
         assert adapters.name_for(port, Mode.TEST) == SANDBOX
-        assert adapters.name_for(port, Mode.LIVE) == "http"
-    # "http" is not installed, yet test mode never looks it up.
+        assert adapters.name_for(port, Mode.LIVE) == "vendor"
+    # "vendor" is not installed, yet test mode never looks it up.
     assert isinstance(adapters.get("identity", Mode.TEST), SandboxIdentityAuthority)
     assert isinstance(adapters.get("portrait", Mode.TEST), SandboxPortraitAuthority)
     assert isinstance(adapters.get("bank", Mode.TEST), SandboxBankVerifier)
@@ -354,7 +354,7 @@ def test_adapters_are_built_once_per_port_and_mode() -> None:
 def test_adapter_settings_are_sliced_by_port() -> None:
     settings = {
         **DEFAULTS,
-        "IDENTITY_ADAPTER": "http",
+        "IDENTITY_ADAPTER": "vendor",
         "IDENTITY_URL": "https://identity.example.test/v1",
         "IDENTITY_TIMEOUT": 5,
         "BANK_URL": "https://bank.example.test",
@@ -374,7 +374,7 @@ def test_adapter_settings_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("KYC_IDENTITY_ADAPTER", "http")
+    monkeypatch.setenv("KYC_IDENTITY_ADAPTER", "vendor")
     monkeypatch.setenv("KYC_IDENTITY_URL", "https://identity.example.test/v1")
     monkeypatch.setenv("KYC_IDENTITY_TIMEOUT", "5")
     settings = load_settings()
@@ -385,10 +385,10 @@ def test_adapter_settings_from_the_environment(
 
 
 def test_adapter_is_built_from_its_own_settings(add_plugins: Callable[..., None]) -> None:
-    add_plugins("identity", "http", "FakeHttpIdentity")
+    add_plugins("identity", "vendor", "FakeHttpIdentity")
     settings = {
         **DEFAULTS,
-        "IDENTITY_ADAPTER": "http",
+        "IDENTITY_ADAPTER": "vendor",
         "IDENTITY_URL": "https://identity.example.test/v1",
         "IDENTITY_TIMEOUT": 5,
         "BANK_URL": "https://bank.example.test",

@@ -1,0 +1,147 @@
+"""The client side of the verifier protocol: one pooled session per upstream, timeouts,
+safe retries, a circuit breaker, and signatures checked both ways."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from adapters.http_verifiers import protocol
+from kyc_service.domain.errors import UpstreamUnavailable
+
+DEFAULT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 2.0
+RETRIES = 2
+"""Repeats of a request after a timeout or a 5xx: safe, as its ``request_id`` is the same."""
+BACKOFF_SECONDS = 0.2
+
+
+class CircuitBreaker:
+    """Open after ``threshold`` consecutive failures; after ``cooldown`` seconds let one
+    probe through (half-open); a success closes it."""
+
+    def __init__(
+        self,
+        threshold: int = 5,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.lock = threading.Lock()
+
+    def allow(self) -> bool:
+        """Tell whether a call may go out now (closed, or the half-open probe)."""
+        with self.lock:
+            if self.opened_at is None:
+                return True
+            if self.clock() - self.opened_at >= self.cooldown:
+                self.opened_at = self.clock()  # one probe per cooldown
+                return True
+            return False
+
+    def succeeded(self) -> None:
+        """A call answered: close."""
+        with self.lock:
+            self.failures, self.opened_at = 0, None
+
+    def failed(self) -> None:
+        """A call failed: open once the threshold is reached."""
+        with self.lock:
+            self.failures += 1
+            if self.failures >= self.threshold:
+                self.opened_at = self.clock()
+
+
+def request_id(role: str, fields: Mapping[str, str]) -> str:
+    """A request id stable for the same role and fields (a repeat is the same request)."""
+    canonical = json.dumps([role, sorted(fields.items())], ensure_ascii=False)
+    return "vr_" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+class VerifierClient:
+    """Calls one role of one verifier."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        role: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        breaker: CircuitBreaker | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.url = url.rstrip("/") + f"/{protocol.VERSION}/{role}"
+        self.secret = secret
+        self.role = role
+        self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
+        self.breaker = breaker or CircuitBreaker()
+        self.clock = clock
+        self.session = requests.Session()
+
+    def call(self, fields: Mapping[str, str]) -> dict[str, Any]:
+        """Send the fields; return the verified answer, or raise ``UpstreamUnavailable``."""
+        if not self.breaker.allow():
+            raise UpstreamUnavailable(f"the {self.role} verifier is failing: circuit open")
+        payload = {"request_id": request_id(self.role, fields), **fields}
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        for attempt in range(RETRIES + 1):
+            try:
+                answer = self._once(payload["request_id"], body)
+            except _Retryable:
+                if attempt < RETRIES:
+                    time.sleep(BACKOFF_SECONDS * 2**attempt)
+                    continue
+                break
+            except UpstreamUnavailable:
+                self.breaker.failed()
+                raise
+            self.breaker.succeeded()
+            return answer
+        self.breaker.failed()
+        raise UpstreamUnavailable(f"the {self.role} verifier did not answer")
+
+    def _once(self, rid: str, body: bytes) -> dict[str, Any]:
+        """One POST; ``_Retryable`` for a timeout, a lost connection or a 5xx."""
+        headers = {
+            "Content-Type": "application/json",
+            **protocol.signed_headers(
+                self.secret, protocol.request_line(self.role), int(self.clock()), body
+            ),
+        }
+        try:
+            response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except (requests.Timeout, requests.ConnectionError):
+            raise _Retryable from None
+        if response.status_code >= 500:
+            raise _Retryable
+        line = protocol.response_line(response.status_code, rid)
+        valid = protocol.signature_valid(
+            self.secret, line, response.headers, response.content, self.clock()
+        )
+        if response.status_code != 200 or not valid:
+            raise UpstreamUnavailable(f"the {self.role} verifier answered badly")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise UpstreamUnavailable(f"the {self.role} verifier answered badly") from None
+        if not isinstance(answer, dict) or answer.get("request_id") != rid:
+            raise UpstreamUnavailable(f"the {self.role} verifier answered badly")
+        return answer
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+
+class _Retryable(Exception):
+    """A failure after which the same request may be sent again."""

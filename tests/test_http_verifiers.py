@@ -1,0 +1,290 @@
+"""Issue 12 (first part): the verifier protocol's HTTP adapters and the partner sandbox.
+
+Unit tests with ``responses`` (no socket): each result code, a timeout, a lost connection,
+5xx, malformed JSON, a bad signature, the circuit breaker opening and closing. Then the
+adapters against the real sandbox server on loopback: the same outcomes as the in-process
+sandbox, for every role.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+import responses
+
+from adapters.http_verifiers import protocol
+from adapters.http_verifiers.adapters import (
+    HttpAccountVerifier,
+    HttpBankVerifier,
+    HttpBusinessRegistry,
+    HttpIdentityAuthority,
+    HttpPortraitAuthority,
+    HttpSmsSender,
+)
+from adapters.http_verifiers.client import CircuitBreaker
+from adapters.sandbox.bank import SandboxBankVerifier
+from adapters.sandbox.identity import SandboxIdentityAuthority
+from adapters.sandbox.registry import SandboxBusinessRegistry
+from kyc_service.domain.errors import UpstreamUnavailable
+from kyc_service.domain.results import Match, Mismatch, NotFound
+
+SECRET = "s3cret-for-tests"
+URL = "http://127.0.0.1:9"
+ID_NUMBER = "11010519491231002X"
+
+
+def signed_answer(answer: dict, rid: str, status: int = 200, secret: str = SECRET):
+    """A callback answering ``answer`` signed as the protocol says."""
+
+    def callback(request):  # noqa: ANN001, ANN202
+        body = json.dumps({"request_id": rid, **answer}).encode()
+        line = protocol.response_line(status, rid)
+        return status, protocol.signed_headers(secret, line, int(time.time()), body), body
+
+    return callback
+
+
+def rid_of(fields: dict) -> str:
+    from adapters.http_verifiers.client import request_id
+
+    return request_id("identity", fields)
+
+
+FIELDS = {"name": "张三", "id_number": ID_NUMBER}
+
+
+@pytest.fixture
+def identity() -> Iterator[HttpIdentityAuthority]:
+    adapter = HttpIdentityAuthority(URL, SECRET, timeout=1)
+    yield adapter
+    adapter.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"result": "match", "billable": True}, Match(billable=True)),
+        (
+            {"result": "mismatch", "reason": "name_id_mismatch", "billable": True},
+            Mismatch("name_id_mismatch"),
+        ),
+        ({"result": "no_record", "billable": True}, NotFound("id_not_found")),
+        (
+            {"result": "invalid_input", "reason": "id_number_invalid", "billable": False},
+            Mismatch("id_number_invalid", billable=False),
+        ),
+    ],
+)
+@responses.activate
+def test_each_result_code_maps_to_a_domain_result(identity, answer, expected):
+    responses.add_callback(
+        responses.POST, f"{URL}/v1/identity", callback=signed_answer(answer, rid_of(FIELDS))
+    )
+    assert identity.verify("张三", ID_NUMBER) == expected
+    sent = responses.calls[0].request
+    assert json.loads(sent.body) == {"request_id": rid_of(FIELDS), **FIELDS}
+    assert protocol.signature_valid(
+        SECRET, protocol.request_line("identity"), sent.headers, sent.body, time.time()
+    )
+
+
+@pytest.mark.parametrize("result", ["busy", "daily_limit"])
+@responses.activate
+def test_busy_and_daily_limit_are_outages(identity, result):
+    responses.add_callback(
+        responses.POST,
+        f"{URL}/v1/identity",
+        callback=signed_answer({"result": result, "billable": False}, rid_of(FIELDS)),
+    )
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ConnectTimeout("connect"),
+        requests.ReadTimeout("read"),
+        requests.ConnectionError("refused"),
+    ],
+    ids=["connect-timeout", "read-timeout", "connection-error"],
+)
+@responses.activate
+def test_timeouts_and_lost_connections_are_retried_then_an_outage(identity, failure):
+    responses.add(responses.POST, f"{URL}/v1/identity", body=failure)
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER)
+    assert len(responses.calls) == 3  # the same request id, sent again: safe
+
+
+@responses.activate
+def test_a_5xx_then_an_answer_passes_with_the_same_request_id(identity):
+    rid = rid_of(FIELDS)
+    responses.add(responses.POST, f"{URL}/v1/identity", status=503)
+    responses.add_callback(
+        responses.POST,
+        f"{URL}/v1/identity",
+        callback=signed_answer({"result": "match", "billable": True}, rid),
+    )
+    assert identity.verify("张三", ID_NUMBER) == Match()
+    ids = {json.loads(call.request.body)["request_id"] for call in responses.calls}
+    assert ids == {rid}
+
+
+@pytest.mark.parametrize(
+    "variant", ["malformed-json", "bad-signature", "wrong-request-id", "no-result", "401"]
+)
+@responses.activate
+def test_malformed_or_unsigned_answers_are_an_outage_never_a_pass(identity, variant):
+    rid = rid_of(FIELDS)
+    match = {"result": "match", "billable": True}
+    if variant == "malformed-json":
+
+        def callback(request):  # noqa: ANN001, ANN202
+            body = b"{not json"
+            headers = protocol.signed_headers(
+                SECRET, protocol.response_line(200, rid), int(time.time()), body
+            )
+            return 200, headers, body
+
+    elif variant == "bad-signature":
+        callback = signed_answer(match, rid, secret="another secret")
+    elif variant == "wrong-request-id":
+        callback = signed_answer(match, "vr_other")
+    elif variant == "no-result":
+        callback = signed_answer({"billable": True}, rid)
+    else:
+        callback = signed_answer(match, rid, status=401)
+    responses.add_callback(responses.POST, f"{URL}/v1/identity", callback=callback)
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER)
+
+
+def test_the_breaker_opens_after_failures_and_a_probe_closes_it():
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=3, cooldown=10, clock=lambda: now[0])
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.failed()
+    assert not breaker.allow()  # open: fail fast
+    now[0] = 11
+    assert breaker.allow()  # half-open: one probe
+    assert not breaker.allow()
+    breaker.succeeded()
+    assert breaker.allow() and breaker.allow()
+
+
+@responses.activate
+def test_an_open_breaker_fails_fast_without_a_request():
+    adapter = HttpIdentityAuthority(URL, SECRET, timeout=1)
+    adapter.client.breaker = CircuitBreaker(threshold=1, cooldown=60)
+    responses.add(responses.POST, f"{URL}/v1/identity", status=500)
+    with pytest.raises(UpstreamUnavailable):
+        adapter.verify("张三", ID_NUMBER)
+    sent = len(responses.calls)
+    with pytest.raises(UpstreamUnavailable, match="circuit open"):
+        adapter.verify("张三", ID_NUMBER)
+    assert len(responses.calls) == sent
+
+
+# --- against the partner sandbox on loopback -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from verifier_sandbox.server import create_sandbox_app
+
+    server = make_server("127.0.0.1", 0, create_sandbox_app(SECRET), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("name", ["张三", "测试不符", "测试无此人"])
+def test_identity_over_http_agrees_with_the_in_process_sandbox(sandbox, name):
+    remote = HttpIdentityAuthority(sandbox, SECRET).verify(name, ID_NUMBER)
+    assert remote == SandboxIdentityAuthority().verify(name, ID_NUMBER)
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "13900000001", "13900000002", "13900000003"])
+def test_bank_over_http_agrees(sandbox, phone):
+    card = "6222021234567890128"
+    remote = HttpBankVerifier(sandbox, SECRET).verify(card, "张三", ID_NUMBER, phone)
+    assert remote == SandboxBankVerifier().verify(card, "张三", ID_NUMBER, phone)
+
+
+def test_an_unavailable_bank_is_an_outage_over_http(sandbox):
+    with pytest.raises(UpstreamUnavailable):
+        HttpBankVerifier(sandbox, SECRET).verify(
+            "6222021234567890128", "张三", ID_NUMBER, "13900000009"
+        )
+
+
+@pytest.mark.parametrize(
+    ("entity", "representative"),
+    [
+        ("示例公司", "王伟"),
+        ("测试不存在企业", "王伟"),
+        ("测试已注销企业", "王伟"),
+        ("示例公司", "测试法人不符"),
+    ],
+)
+def test_registry_over_http_agrees(sandbox, entity, representative):
+    uscc = "91440101MA5CYXTT22"
+    remote = HttpBusinessRegistry(sandbox, SECRET).verify(entity, uscc, representative)
+    assert remote == SandboxBusinessRegistry().verify(entity, uscc, representative)
+
+
+def test_account_portrait_and_sms_over_http(sandbox):
+    assert (
+        HttpAccountVerifier(sandbox, SECRET).pay_micro_deposit("工行", "1234567890", "示例")
+        == "0.32"
+    )
+    portrait = HttpPortraitAuthority(sandbox, SECRET)
+    assert isinstance(portrait.compare("张三", ID_NUMBER, b"\xff\xd8jpeg"), Match)
+    refused = portrait.compare("测试人像不符", ID_NUMBER, b"\xff\xd8jpeg")
+    assert isinstance(refused, Mismatch) and refused.code == "portrait_mismatch"
+    HttpSmsSender(sandbox, SECRET).send("13800138000", "code 000000")
+
+
+def test_the_sandbox_refuses_an_unsigned_or_wrongly_signed_request(sandbox):
+    body = json.dumps({"request_id": "vr_1", **FIELDS}).encode()
+    assert requests.post(f"{sandbox}/v1/identity", data=body, timeout=5).status_code == 401
+    headers = protocol.signed_headers(
+        "wrong", protocol.request_line("identity"), int(time.time()), body
+    )
+    assert (
+        requests.post(f"{sandbox}/v1/identity", data=body, headers=headers, timeout=5).status_code
+        == 401
+    )
+
+
+def test_a_repeated_request_id_gets_the_same_answer(sandbox):
+    adapter = HttpIdentityAuthority(sandbox, SECRET)
+    first = adapter.client.call(FIELDS)
+    again = adapter.client.call(FIELDS)
+    assert first == again
+
+
+def test_the_cli_command_serves_the_sandbox_loaded_by_its_entry_point():
+    from click.testing import CliRunner
+    from werkzeug.serving import make_server
+
+    from kyc_service.bootstrap import sandbox_verifiers_app
+    from kyc_service.cli import main
+
+    assert "--fail-rate" in CliRunner().invoke(main, ["sandbox-verifiers", "--help"]).output
+    server = make_server("127.0.0.1", 0, sandbox_verifiers_app(SECRET), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        assert HttpIdentityAuthority(url, SECRET).verify("张三", ID_NUMBER) == Match(billable=False)
+    finally:
+        server.shutdown()
