@@ -70,12 +70,10 @@ def _images(body: dict, seed: int) -> dict[str, bytes]:
     }
 
 
-def _one_flow(host: str, port: int, key: str, number: int) -> tuple[float, str]:
-    """Run one flow; return its wall seconds and the decision."""
-    body = individual_body(random.Random(number), f"flow-{number}")
-    body["options"] = {"face_match": True}
-    body["consent"]["purposes"].append("facial_recognition")
-    images = _images(body, number)
+def run_flow(
+    host: str, port: int, key: str, body: dict, images: dict[str, bytes]
+) -> tuple[float, str]:
+    """Create, upload every image, submit; return the wall seconds and the status reached."""
     auth = {"Authorization": f"Bearer {key}"}
     started = time.perf_counter()
     created = _call(
@@ -96,6 +94,14 @@ def _one_flow(host: str, port: int, key: str, number: int) -> tuple[float, str]:
         )
     decided = _call(host, port, f"/v1/verifications/{created['id']}/submit", b"", auth)
     return time.perf_counter() - started, decided["status"]
+
+
+def _one_flow(host: str, port: int, key: str, number: int) -> tuple[float, str]:
+    """Run one individual flow with face match; return its wall seconds and the decision."""
+    body = individual_body(random.Random(number), f"flow-{number}")
+    body["options"] = {"face_match": True}
+    body["consent"]["purposes"].append("facial_recognition")
+    return run_flow(host, port, key, body, _images(body, number))
 
 
 def bench_flow(settings: BenchSettings) -> dict[str, Any]:

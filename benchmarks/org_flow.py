@@ -9,17 +9,15 @@ flow's wall time runs from the create to ``awaiting_confirmation``.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
 
-from benchmarks.flow import _call, _multipart
+from benchmarks.flow import run_flow
 from benchmarks.servers import prepare_service, serve_argv, service_env, serving
 from benchmarks.settings import BenchSettings
 
@@ -31,27 +29,7 @@ def _one_flow(host: str, port: int, key: str, number: int) -> tuple[float, str]:
     from tests.synthetic import organization_body, organization_documents
 
     body = organization_body(random.Random(number), reference=f"org-flow-{number}")
-    images = organization_documents(body)
-    auth = {"Authorization": f"Bearer {key}"}
-    started = time.perf_counter()
-    created = _call(
-        host,
-        port,
-        "/v1/verifications",
-        json.dumps(body).encode(),
-        {**auth, "Content-Type": "application/json"},
-    )
-    for kind, image in images.items():
-        payload, content_type = _multipart(kind, image)
-        _call(
-            host,
-            port,
-            f"/v1/verifications/{created['id']}/documents",
-            payload,
-            {**auth, "Content-Type": content_type},
-        )
-    decided = _call(host, port, f"/v1/verifications/{created['id']}/submit", b"", auth)
-    return time.perf_counter() - started, decided["status"]
+    return run_flow(host, port, key, body, organization_documents(body))
 
 
 def bench_org_flow(settings: BenchSettings) -> dict[str, Any]:

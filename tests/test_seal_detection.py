@@ -148,3 +148,20 @@ def test_grey_tiny_and_odd_inputs_find_nothing() -> None:
     with_alpha = np.dstack([sheet, np.full(sheet.shape[:2], 255, np.uint8)])
     assert IMAGING.find_seal(with_alpha).found
     assert IMAGING.find_seal(sheet.astype(np.float32)).found
+
+
+def test_no_seal_is_found_on_any_real_photograph():
+    """Calibration on data the project did not draw: none of the real photos of
+    ``tests/data`` (faces, people, scenes — some with red clothes or objects) holds an
+    official seal, and none may be taken for one."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from adapters.opencv_images.seals import find_seal
+
+    photos = sorted(Path(__file__).parent.joinpath("data").glob("*/*.jpg"))
+    assert len(photos) >= 40
+    found = [p.name for p in photos if find_seal(np.asarray(Image.open(p).convert("RGB"))).found]
+    assert found == []

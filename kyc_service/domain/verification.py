@@ -277,60 +277,34 @@ class Verification:
         tenant_id: str,
         mode: str,
         reference: str,
-        individual: Individual,
         options: Options,
         consent: Consent,
         now: datetime,
+        individual: Individual | None = None,
+        organization: Organization | None = None,
     ) -> Verification:
-        """Start a person's verification: it waits for its documents."""
-        verification = cls(
-            id=id,
-            tenant_id=tenant_id,
-            mode=mode,
-            type=SubjectType.INDIVIDUAL,
-            reference=reference,
-            status=Status.REQUIRES_INPUT,
-            created_at=now,
-            updated_at=now,
-            options=options,
-            consent=consent,
-            individual=individual.masked(),
-            checks=[check("id_number", CheckStatus.PASSED)],
-        )
-        verification.requirements = verification.missing_documents(set())
-        verification.changes.append(Status.REQUIRES_INPUT)
-        return verification
+        """Start a verification of a person or an organization: it waits for its documents.
 
-    @classmethod
-    def open_organization(
-        cls,
-        *,
-        id: str,
-        tenant_id: str,
-        mode: str,
-        reference: str,
-        organization: Organization,
-        options: Options,
-        consent: Consent,
-        now: datetime,
-    ) -> Verification:
-        """Start an organization's verification: it waits for its documents."""
+        Only the masked copy of the subject is kept; the identifiers validated at creation
+        are recorded as passed checks.
+        """
+        if (individual is None) == (organization is None):
+            raise ValueError("a verification has one subject: an individual or an organization")
+        passed = ("id_number",) if individual else ("uscc", "id_number")
         verification = cls(
             id=id,
             tenant_id=tenant_id,
             mode=mode,
-            type=SubjectType.ORGANIZATION,
+            type=SubjectType.INDIVIDUAL if individual else SubjectType.ORGANIZATION,
             reference=reference,
             status=Status.REQUIRES_INPUT,
             created_at=now,
             updated_at=now,
             options=options,
             consent=consent,
-            organization=organization.masked(),
-            checks=[
-                check("uscc", CheckStatus.PASSED),
-                check("id_number", CheckStatus.PASSED),
-            ],
+            individual=individual.masked() if individual else None,
+            organization=organization.masked() if organization else None,
+            checks=[check(name, CheckStatus.PASSED) for name in passed],
         )
         verification.requirements = verification.missing_documents(set())
         verification.changes.append(Status.REQUIRES_INPUT)

@@ -196,7 +196,7 @@ def create_verification(
         now=now,
     )
     if isinstance(subject, Organization):
-        verification = Verification.open_organization(organization=subject, **opening)
+        verification = Verification.open(organization=subject, **opening)
     else:
         verification = Verification.open(individual=subject, **opening)
     with uow:
