@@ -23,6 +23,7 @@ from benchmarks.ocr import bench_ocr
 from benchmarks.org_flow import bench_org_flow
 from benchmarks.seals import bench_seals
 from benchmarks.settings import BenchSettings
+from benchmarks.upstream import bench_upstream
 
 Bench = Callable[[BenchSettings], dict[str, Any]]
 
@@ -34,6 +35,7 @@ BENCHES: dict[str, Bench] = {
     "org_flow": bench_org_flow,
     "images": bench_images,
     "seals": bench_seals,
+    "upstream": bench_upstream,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 

@@ -243,13 +243,24 @@ def database_only(settings: Mapping[str, Any]) -> Iterator[Callable[[], UnitOfWo
         engine.dispose()
 
 
+def load_tool(name: str, what: str) -> Any:
+    """The tool registered as ``name`` in the entry point group ``kyc.tools``."""
+    found = [ep for ep in entry_points(group="kyc.tools") if ep.name == name]
+    if not found:
+        raise AdapterConfigurationError(f"{what} is not installed")
+    return found[0].load()
+
+
 def sandbox_verifiers_app(
     secret: str, latency_ms: float = 0.0, fail_rate: float = 0.0, timeout_rate: float = 0.0
 ) -> Any:
     """The partner verifier sandbox (``kyc-service sandbox-verifiers``), loaded by its
     entry point (``kyc.tools``) like an adapter."""
-    found = [ep for ep in entry_points(group="kyc.tools") if ep.name == "sandbox-verifiers"]
-    if not found:
-        raise AdapterConfigurationError("the verifier sandbox is not installed")
-    create = found[0].load()
+    create = load_tool("sandbox-verifiers", "the verifier sandbox")
     return create(secret, latency_ms=latency_ms, fail_rate=fail_rate, timeout_rate=timeout_rate)
+
+
+def verifier_conformance_kit() -> Any:
+    """The verifier conformance kit (``kyc-service verifier-conformance``): the module with
+    ``run_cases`` and ``format_table``, loaded by its entry point (``kyc.tools``)."""
+    return load_tool("verifier-conformance", "the verifier conformance kit")

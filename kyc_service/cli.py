@@ -140,6 +140,42 @@ def sandbox_verifiers(
     run_simple(host, port, app, threaded=True)
 
 
+VERIFIER_ROLES = ("identity", "portrait", "bank", "account", "registry", "sms")
+"""The verifier protocol's roles (docs/verifier-protocol.md)."""
+
+
+def _verifier_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Accept only an ``http(s)://host[:port][/path]`` base URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter("expected a base URL such as https://verifier.example:8443")
+    return value
+
+
+@main.command("verifier-conformance")
+@click.option("--role", type=click.Choice([*VERIFIER_ROLES, "all"]), required=True)
+@click.argument("url", callback=_verifier_url)
+@click.option("--secret", envvar="KYC_VERIFIER_SECRET", required=True, help="shared signing secret")
+@click.option(
+    "--sandbox-headers",
+    is_flag=True,
+    help="force busy and daily_limit with X-Sandbox-Result (the partner sandbox only)",
+)
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True)
+def verifier_conformance(
+    role: str, url: str, secret: str, sandbox_headers: bool, timeout: float
+) -> None:
+    """Run the verifier protocol's test cases against URL/v1/ROLE; exit 1 if any fails."""
+    from kyc_service.bootstrap import verifier_conformance_kit
+
+    kit = verifier_conformance_kit()
+    results = kit.run_cases(url, secret, role, sandbox_headers=sandbox_headers, timeout=timeout)
+    click.echo(kit.format_table(results))
+    sys.exit(0 if kit.all_passed(results) else 1)
+
+
 @main.group()
 def kek() -> None:
     """Key-encryption keys."""

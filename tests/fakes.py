@@ -9,6 +9,7 @@ state, ``commit`` publishes it, leaving the block without committing discards it
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from kyc_service.domain.errors import Conflict, UpstreamUnavailable
 from kyc_service.domain.events import Event
 from kyc_service.domain.results import FaceComparison, Match, Mismatch, TextLine
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef, SweepReport
+from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import Status, Verification
 from kyc_service.ports.storage import UnitOfWork
 
@@ -39,6 +41,7 @@ class State:
     erased: dict[SubjectRef, datetime] = field(default_factory=dict)
     decisions: list[tuple[str, datetime]] = field(default_factory=list)
     openings: list[tuple[str, str]] = field(default_factory=list)
+    upstream_calls: list[tuple[str | None, UpstreamCall]] = field(default_factory=list)
 
 
 class FakeDatabase:
@@ -160,6 +163,24 @@ class FakeWebhooks:
         self.state.deliveries.append((event_id, endpoint_id, at))
 
 
+class FakeUpstreamCalls:
+    """The call ledger over a list: ``(verification id, call)``; one billable per request id."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def add(self, tenant_id: str, mode: str, verification_id: str | None, calls, at) -> None:  # noqa: ANN001
+        billed = {c.request_id for _, c in self.state.upstream_calls if c.billable}
+        for call in calls:
+            if call.billable and call.request_id in billed:
+                call = dataclasses.replace(call, billable=False)
+            billed |= {call.request_id} if call.billable else set()
+            self.state.upstream_calls.append((verification_id, call))
+
+    def of_verification(self, verification_id: str) -> list[UpstreamCall]:
+        return [c for v, c in self.state.upstream_calls if v == verification_id]
+
+
 class FakeUnitOfWork(UnitOfWork):
     """A transaction over a :class:`FakeDatabase`."""
 
@@ -171,6 +192,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.verifications = FakeVerifications(self.working)
         self.events = FakeEvents(self.working)
         self.webhooks = FakeWebhooks(self.working)
+        self.upstream_calls = FakeUpstreamCalls(self.working)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -185,6 +207,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.verifications = FakeVerifications(self.working)
         self.events = FakeEvents(self.working)
         self.webhooks = FakeWebhooks(self.working)
+        self.upstream_calls = FakeUpstreamCalls(self.working)
 
     def flush(self) -> None:
         """Nothing to send."""
@@ -312,9 +335,11 @@ class FakeIdentity:
     def __init__(self) -> None:
         self.answer: Any = Match()
         self.calls = 0
+        self.request_ids: list[str] = []
 
-    def verify(self, name: str, id_number: str) -> Any:
+    def verify(self, name: str, id_number: str, *, request_id: str = "") -> Any:
         self.calls += 1
+        self.request_ids.append(request_id)
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
@@ -323,15 +348,15 @@ class FakeIdentity:
 class FakePortrait(FakeIdentity):
     """The identity authority's portrait comparison."""
 
-    def compare(self, name: str, id_number: str, selfie: bytes) -> Any:
-        return self.verify(name, id_number)
+    def compare(self, name: str, id_number: str, selfie: bytes, *, request_id: str = "") -> Any:
+        return self.verify(name, id_number, request_id=request_id)
 
 
 class FakeBank(FakeIdentity):
     """The bank's 4-element check."""
 
-    def verify(self, *elements: str) -> Any:  # type: ignore[override]
-        return super().verify(*elements[:2])
+    def verify(self, *elements: str, request_id: str = "") -> Any:  # type: ignore[override]
+        return super().verify(*elements[:2], request_id=request_id)
 
 
 class FakeReader:
@@ -374,6 +399,9 @@ class FakeAdapters:
 
     def get(self, port: str, mode: Mode) -> Any:
         return getattr(self, port)
+
+    def name_for(self, port: str, mode: Mode) -> str:
+        return "fake"
 
 
 @dataclass

@@ -98,7 +98,7 @@ def test_a_final_verification_keeps_its_decision(app, client, auth):
 class Down:
     """An identity verifier that is unavailable."""
 
-    def verify(self, *args):
+    def verify(self, *args, **kwargs):
         raise UpstreamUnavailable("down")
 
     def close(self):
@@ -173,7 +173,7 @@ def test_a_check_run_never_overwrites_a_cancel_or_an_erasure_that_came_first(
     verification_id = ready(client, auth, body)
     assert submit(client, auth, verification_id).get_json()["status"] == "processing"
     services.adapters._built[("identity", Mode.TEST)] = real_identity
-    given, checks = pipeline._load(services, verification_id)
+    given, checks, _ = pipeline._load(services, verification_id)
     result = pipeline.run_steps(services.adapters, given, checks)
     assert not result.upstream_down  # this run would verify
     if first == "cancel":

@@ -152,11 +152,11 @@ class Flaky:
     def close(self):
         self.real.close()
 
-    def verify(self, *args):
+    def verify(self, *args, **kwargs):
         self.calls += 1
         if self.down:
             raise UpstreamUnavailable("down")
-        return self.real.verify(*args)
+        return self.real.verify(*args, **kwargs)
 
 
 def test_upstream_outage_stays_processing_then_recovers_on_retry(app, client, auth):

@@ -163,13 +163,22 @@ def test_a_failed_send_does_not_count(app, client, make_key, monkeypatch):
     live = make_key(mode="live")
     sender = app.extensions["kyc"].adapters.get("sms", Mode.LIVE)
 
-    def fail(phone: str, text: str) -> None:
+    def fail(phone: str, text: str, *, request_id: str = "") -> None:
         raise UpstreamUnavailable("the SMS gateway is down")
 
     monkeypatch.setattr(sender, "send", fail)
     assert start(client, live).status_code == 503
     monkeypatch.undo()
     assert start(client, live).status_code == 201
+    ops = make_key(mode="live", scopes="ops")
+    (sms,) = client.get("/v1/ops/usage", headers=ops).get_json()["data"]
+    assert sms == {
+        "role": "sms",
+        "provider": "sandbox",
+        "calls": 2,
+        "billable": 1,
+        "outcomes": {"sent": 1, "unavailable": 1},
+    }, "the ledger notes both sends, and bills the one that went out"
 
 
 @pytest.mark.parametrize("phone", ["12345", "01062345678", "+14155550123", "1380013800a"])

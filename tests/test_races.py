@@ -32,10 +32,10 @@ class CountingIdentity:
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def verify(self, name: str, id_number: str):
+    def verify(self, name: str, id_number: str, *, request_id: str = ""):
         with self.lock:
             self.calls[id_number] = self.calls.get(id_number, 0) + 1
-        return self.real.verify(name, id_number)
+        return self.real.verify(name, id_number, request_id=request_id)
 
     def close(self) -> None:
         self.real.close()

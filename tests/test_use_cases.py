@@ -17,6 +17,7 @@ from kyc_service.domain.checks import CheckStatus
 from kyc_service.domain.errors import Conflict, InvalidRequest
 from kyc_service.domain.results import Mismatch
 from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.usage import request_id_for
 from kyc_service.domain.verification import Status
 from kyc_service.services import pipeline, subjects, verifications
 from kyc_service.services.representation import verification_object
@@ -161,6 +162,24 @@ def test_an_upstream_outage_retries_with_backoff_then_decides_without_billing_tw
     assert pipeline.retry_pending(kyc) == 1
     assert stored(kyc, verification_id).status == Status.VERIFIED
     assert kyc.adapters.identity.calls == 1
+    first, again = kyc.adapters.bank.request_ids
+    assert first == again == request_id_for(verification_id, "bank_card")
+    assert kyc.adapters.identity.request_ids == [request_id_for(verification_id, "identity")]
+    ledger = [(c.check, c.outcome, c.billable) for v, c in kyc.state.upstream_calls]
+    assert ledger == [
+        ("identity", "match", True),
+        ("bank_card", "unavailable", False),
+        ("bank_card", "match", True),
+    ]
+
+
+def test_request_ids_differ_per_check_and_verification_and_hold_no_digits_runs() -> None:
+    ids = {request_id_for(v, c) for v in ("ver_a", "ver_b") for c in ("identity", "bank_card")}
+    assert len(ids) == 4
+    assert all(
+        i.startswith("vr_") and len(i) <= 64 and not any(ch.isdigit() for ch in i[3:]) for i in ids
+    )
+    assert request_id_for("ver_a", "identity") == request_id_for("ver_a", "identity")
 
 
 def test_past_the_retry_budget_the_verification_goes_to_review(kyc) -> None:
@@ -226,7 +245,7 @@ def test_data_gone_before_a_run_cancels_instead_of_crashing(kyc) -> None:
 def test_a_cancel_between_the_checks_and_their_record_stands(kyc) -> None:
     """cancel ‖ check run: the run's conditional save finds the status moved and drops."""
     verification_id, _ = submitted(kyc)
-    given, checks = pipeline._load(kyc, verification_id)
+    given, checks, _ = pipeline._load(kyc, verification_id)
     result = pipeline.run_steps(kyc.adapters, given, checks)
     verifications.cancel_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
     pipeline._record(kyc, verification_id, result)

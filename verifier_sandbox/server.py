@@ -29,6 +29,9 @@ from adapters.sandbox.sms import SandboxSmsSender
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match
 
+BILLED = frozenset({"match", "mismatch", "no_record"})
+"""The answers the sandbox bills, as real providers do (not busy, limits or bad input)."""
+
 
 @dataclass
 class Knobs:
@@ -49,12 +52,12 @@ def _answers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     account, sms = SandboxAccountVerifier(), SandboxSmsSender()
 
     def paid(f: dict[str, Any]) -> dict[str, Any]:
-        amount = account.pay_micro_deposit(f["bank_name"], f["account_number"], f["account_name"])
-        return {"result": "match", "billable": False, "amount": amount}
+        payment = account.pay_micro_deposit(f["bank_name"], f["account_number"], f["account_name"])
+        return {"result": "match", "billable": True, "amount": payment.amount}
 
     def sent(f: dict[str, Any]) -> dict[str, Any]:
         sms.send(f["phone"], f["text"])
-        return protocol.answer_of(Match(billable=False))
+        return protocol.answer_of(Match())
 
     return {
         "identity": lambda f: protocol.answer_of(identity.verify(f["name"], f["id_number"])),
@@ -113,6 +116,8 @@ def create_sandbox_app(
             except UpstreamUnavailable:
                 answer = {"result": "busy", "billable": False}
         answer = {"request_id": rid, **answer}
+        if answer["result"] in BILLED:
+            answer["billable"] = True  # as a real provider bills a definite answer
         if answer["result"] not in protocol.UNAVAILABLE:
             knobs.seen[rid] = answer
         return _signed(secret, rid, answer)

@@ -13,7 +13,7 @@ from typing import Any, Self
 from adapters.http_verifiers import protocol
 from adapters.http_verifiers.client import DEFAULT_TIMEOUT, VerifierClient
 from kyc_service.domain.errors import UpstreamUnavailable
-from kyc_service.domain.results import CheckOutcome, Mismatch
+from kyc_service.domain.results import CheckOutcome, Mismatch, Payment
 from kyc_service.ports import (
     AccountVerifier,
     BankVerifier,
@@ -44,9 +44,9 @@ class _HttpVerifier:
             float(settings.get("timeout") or DEFAULT_TIMEOUT),
         )
 
-    def ask(self, **fields: str) -> CheckOutcome:
+    def ask(self, request_id: str, **fields: str) -> CheckOutcome:
         """Send the role's fields; the domain result, or ``UpstreamUnavailable``."""
-        answer = self.client.call(fields)
+        answer = self.client.call(fields, request_id)
         try:
             outcome = protocol.outcome_of(answer, self.no_record)
         except ValueError:
@@ -65,9 +65,9 @@ class HttpIdentityAuthority(_HttpVerifier, IdentityAuthority):
 
     role = "identity"
 
-    def verify(self, name: str, id_number: str) -> CheckOutcome:
+    def verify(self, name: str, id_number: str, *, request_id: str = "") -> CheckOutcome:
         """Ask the identity verifier."""
-        return self.ask(name=name, id_number=id_number)
+        return self.ask(request_id, name=name, id_number=id_number)
 
 
 class HttpPortraitAuthority(_HttpVerifier, PortraitAuthority):
@@ -75,10 +75,12 @@ class HttpPortraitAuthority(_HttpVerifier, PortraitAuthority):
 
     role = "portrait"
 
-    def compare(self, name: str, id_number: str, selfie_jpeg: bytes) -> CheckOutcome:
+    def compare(
+        self, name: str, id_number: str, selfie_jpeg: bytes, *, request_id: str = ""
+    ) -> CheckOutcome:
         """Ask the portrait verifier."""
         photo = base64.b64encode(selfie_jpeg).decode()
-        return self.ask(name=name, id_number=id_number, photo=photo)
+        return self.ask(request_id, name=name, id_number=id_number, photo=photo)
 
 
 class HttpBankVerifier(_HttpVerifier, BankVerifier):
@@ -87,11 +89,21 @@ class HttpBankVerifier(_HttpVerifier, BankVerifier):
     role = "bank"
 
     def verify(
-        self, card_number: str, name: str, id_number: str, reserved_phone: str
+        self,
+        card_number: str,
+        name: str,
+        id_number: str,
+        reserved_phone: str,
+        *,
+        request_id: str = "",
     ) -> CheckOutcome:
         """Ask the bank verifier."""
         return self.ask(
-            card_number=card_number, name=name, id_number=id_number, phone=reserved_phone
+            request_id,
+            card_number=card_number,
+            name=name,
+            id_number=id_number,
+            phone=reserved_phone,
         )
 
 
@@ -101,10 +113,15 @@ class HttpBusinessRegistry(_HttpVerifier, BusinessRegistry):
     role = "registry"
     no_record = "entity_not_found"
 
-    def verify(self, entity_name: str, uscc: str, legal_representative: str) -> CheckOutcome:
+    def verify(
+        self, entity_name: str, uscc: str, legal_representative: str, *, request_id: str = ""
+    ) -> CheckOutcome:
         """Ask the registry."""
         return self.ask(
-            entity_name=entity_name, uscc=uscc, legal_representative=legal_representative
+            request_id,
+            entity_name=entity_name,
+            uscc=uscc,
+            legal_representative=legal_representative,
         )
 
 
@@ -113,15 +130,18 @@ class HttpAccountVerifier(_HttpVerifier, AccountVerifier):
 
     role = "account"
 
-    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
+    def pay_micro_deposit(
+        self, bank_name: str, account_number: str, account_name: str, *, request_id: str = ""
+    ) -> Payment:
         """Ask for a payment; return its amount."""
-        answer = self.client.call(
-            {"bank_name": bank_name, "account_number": account_number, "account_name": account_name}
-        )
-        amount = answer.get("amount")
+        fields = {"bank_name": bank_name, "account_number": account_number}
+        answer = self.client.call(fields | {"account_name": account_name}, request_id)
+        amount, billable = answer.get("amount"), answer.get("billable")
         if answer.get("result") != "match" or not isinstance(amount, str):
             raise UpstreamUnavailable("the account verifier did not pay")
-        return amount
+        if not isinstance(billable, bool):
+            raise UpstreamUnavailable("the account verifier answered badly")
+        return Payment(amount, billable=billable)
 
 
 class HttpSmsSender(_HttpVerifier, SmsSender):
@@ -129,8 +149,8 @@ class HttpSmsSender(_HttpVerifier, SmsSender):
 
     role = "sms"
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
         """Ask the gateway to send it."""
-        outcome = self.ask(phone=phone, text=text)
+        outcome = self.ask(request_id, phone=phone, text=text)
         if isinstance(outcome, Mismatch):
             raise UpstreamUnavailable("the SMS gateway refused the message")

@@ -3,8 +3,8 @@ safe retries, a circuit breaker, and signatures checked both ways."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -62,10 +62,9 @@ class CircuitBreaker:
                 self.opened_at = self.clock()
 
 
-def request_id(role: str, fields: Mapping[str, str]) -> str:
-    """A request id stable for the same role and fields (a repeat is the same request)."""
-    canonical = json.dumps([role, sorted(fields.items())], ensure_ascii=False)
-    return "vr_" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+def new_request_id() -> str:
+    """A fresh request id, for a call the caller gave none (its retries here still share it)."""
+    return "vr_" + secrets.token_hex(16)
 
 
 class VerifierClient:
@@ -88,11 +87,12 @@ class VerifierClient:
         self.clock = clock
         self.session = requests.Session()
 
-    def call(self, fields: Mapping[str, str]) -> dict[str, Any]:
-        """Send the fields; return the verified answer, or raise ``UpstreamUnavailable``."""
+    def call(self, fields: Mapping[str, str], request_id: str = "") -> dict[str, Any]:
+        """Send the fields under ``request_id`` (the caller's stable id of this check, or a new
+        one); return the verified answer, or raise ``UpstreamUnavailable``."""
         if not self.breaker.allow():
             raise UpstreamUnavailable(f"the {self.role} verifier is failing: circuit open")
-        payload = {"request_id": request_id(self.role, fields), **fields}
+        payload = {"request_id": request_id or new_request_id(), **fields}
         body = json.dumps(payload, ensure_ascii=False).encode()
         for attempt in range(RETRIES + 1):
             try:

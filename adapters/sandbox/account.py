@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from adapters.sandbox.magic import DEPOSIT_AMOUNT
+from kyc_service.domain.results import Payment
 from kyc_service.ports import AccountVerifier
 
 
 class SandboxAccountVerifier(AccountVerifier):
     """Pays nothing: answers ``0.32``, the amount API.md promises in test mode."""
 
-    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
+    def pay_micro_deposit(
+        self, bank_name: str, account_number: str, account_name: str, *, request_id: str = ""
+    ) -> Payment:
         """Return the test-mode amount."""
-        return DEPOSIT_AMOUNT
+        return Payment(DEPOSIT_AMOUNT, billable=False)

@@ -12,7 +12,13 @@ class SandboxBankVerifier(BankVerifier):
     """Answers the ``bank_card`` magic values of API.md; 13900000009 is an outage."""
 
     def verify(
-        self, card_number: str, name: str, id_number: str, reserved_phone: str
+        self,
+        card_number: str,
+        name: str,
+        id_number: str,
+        reserved_phone: str,
+        *,
+        request_id: str = "",
     ) -> CheckOutcome:
         """Look the reserved phone up in the magic table."""
         phone = national_number(reserved_phone)

@@ -10,7 +10,9 @@ from kyc_service.ports import BusinessRegistry
 class SandboxBusinessRegistry(BusinessRegistry):
     """Answers the ``business_registry`` magic values of API.md."""
 
-    def verify(self, entity_name: str, uscc: str, legal_representative: str) -> CheckOutcome:
+    def verify(
+        self, entity_name: str, uscc: str, legal_representative: str, *, request_id: str = ""
+    ) -> CheckOutcome:
         """Look the entity and representative names up in the magic tables."""
         code = ENTITY_NAMES.get(entity_name)
         if code == "entity_not_found":

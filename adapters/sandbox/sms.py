@@ -15,7 +15,7 @@ class SandboxSmsSender(SmsSender):
         self._lock = threading.Lock()
         self.outbox: deque[tuple[str, str]] = deque(maxlen=keep)
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
         """Record the message; nothing leaves the process."""
         with self._lock:
             self.outbox.append((phone, text))

@@ -1,4 +1,4 @@
-"""``/v1/ops``: what the operations team does (scope ``ops``): review."""
+"""``/v1/ops``: what the operations team does (scope ``ops``): review, usage."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
 from kyc_service.services.review import review_verification
+from kyc_service.services.upstream_calls import usage
 from schemas.common import ErrorSchema
+from schemas.usage import UsageArgsSchema, UsageSchema
 from schemas.verifications import ReviewSchema, VerificationSchema
 
 blueprint = Blueprint(
@@ -28,3 +30,16 @@ def review(body: dict[str, Any], verification_id: str) -> Verification:
     return review_verification(
         services(), current_principal(), verification_id, body["decision"], body.get("note")
     )
+
+
+@blueprint.get("/usage")
+@blueprint.arguments(UsageArgsSchema, location="query")
+@blueprint.response(200, UsageSchema)
+@requires(Scope.OPS)
+def upstream_usage(args: dict[str, Any]) -> dict[str, Any]:
+    """Upstream verifier calls of the key's tenant and mode in ``[from, to)``, per role and
+    provider: count, billable count, outcomes (the call ledger; no personal data)."""
+    principal = current_principal()
+    start, end = args["start"], args["end"]
+    data = usage(services(), principal.tenant_id, principal.mode, start, end)
+    return {"start": start, "end": end, "mode": principal.mode.value, "data": data}

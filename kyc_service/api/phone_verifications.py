@@ -45,6 +45,7 @@ def start_phone_verification(args: dict[str, Any]) -> Any:
         sms_sender=kyc.adapters.get("sms", principal.mode),
         index_key=kyc.vault.keystore.blind_index_key(),
         clock=kyc.clock,
+        provider=kyc.adapters.name_for("sms", principal.mode),
     )
 
 

@@ -35,6 +35,14 @@ CheckOutcome = Match | Mismatch | NotFound
 
 
 @dataclass(frozen=True)
+class Payment:
+    """A micro-deposit paid into an account: its amount in CNY (``"0.37"``)."""
+
+    amount: str
+    billable: bool = True
+
+
+@dataclass(frozen=True)
 class TextLine:
     """One line of text an OCR engine read, with its confidence in 0–1."""
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -285,3 +287,33 @@ class PhoneVerificationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class UpstreamCallRow(Base):
+    """The call ledger: one upstream verifier call. No personal data: the request id is a
+    hash of the verification id and the check's name."""
+
+    __tablename__ = "upstream_calls"
+    __table_args__ = (
+        Index("ix_upstream_calls_scope", "tenant_id", "mode", "created_at"),
+        Index(
+            "uq_upstream_calls_billed",
+            "request_id",
+            unique=True,
+            postgresql_where=text("billable"),
+            sqlite_where=text("billable"),
+        ),
+    )
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    mode: Mapped[str] = mapped_column(String(8))
+    verification_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(64))
+    check_name: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    billable: Mapped[bool] = mapped_column(Boolean)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

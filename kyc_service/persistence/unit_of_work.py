@@ -12,6 +12,7 @@ from kyc_service.persistence.repositories import (
     IdempotencyRepository,
     TenantRepository,
 )
+from kyc_service.persistence.upstream_call_repository import SqlUpstreamCallRepository
 from kyc_service.persistence.verification_repository import SqlVerificationRepository
 from kyc_service.persistence.webhook_repository import SqlEventRepository, WebhookRepository
 from kyc_service.persistence.wrapped_values import SqlWrappedValueRepository
@@ -39,6 +40,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.webhooks = WebhookRepository(self.session)
         self.phones = PhoneVerificationRepository(self.session)
         self.wrapped_values = SqlWrappedValueRepository(self.session)
+        self.upstream_calls = SqlUpstreamCallRepository(self.session)
         return self
 
     def __exit__(

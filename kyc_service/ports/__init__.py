@@ -4,6 +4,10 @@ Each verifier port answers with the frozen results of ``kyc_service.domain.resul
 and raises ``UpstreamUnavailable`` when its upstream does not answer. Concrete
 adapters live in ``adapters/`` and are chosen by configuration through entry points
 (see ``kyc_service.bootstrap``).
+
+Every billed verifier call takes a keyword ``request_id``: the same id for the same check of
+the same verification, however often it is repeated (after a timeout, after a crash). An
+adapter whose upstream supports idempotency passes it on, so a repeat is never billed twice.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from kyc_service.domain.results import (
     FaceBox,
     FaceComparison,
     FoundDocument,
+    Payment,
     SealFinding,
     TextLine,
     WebhookTarget,
@@ -45,7 +50,7 @@ class IdentityAuthority(Adapter):
     """Checks a name and resident ID number at the identity authority."""
 
     @abstractmethod
-    def verify(self, name: str, id_number: str) -> CheckOutcome:
+    def verify(self, name: str, id_number: str, *, request_id: str = "") -> CheckOutcome:
         """Answer Match, Mismatch('name_id_mismatch') or NotFound('id_not_found')."""
 
 
@@ -53,7 +58,9 @@ class PortraitAuthority(Adapter):
     """Compares a selfie with the identity authority's photo of the person."""
 
     @abstractmethod
-    def compare(self, name: str, id_number: str, selfie_jpeg: bytes) -> CheckOutcome:
+    def compare(
+        self, name: str, id_number: str, selfie_jpeg: bytes, *, request_id: str = ""
+    ) -> CheckOutcome:
         """Answer Match or Mismatch('portrait_mismatch'), with a score when known."""
 
 
@@ -62,7 +69,13 @@ class BankVerifier(Adapter):
 
     @abstractmethod
     def verify(
-        self, card_number: str, name: str, id_number: str, reserved_phone: str
+        self,
+        card_number: str,
+        name: str,
+        id_number: str,
+        reserved_phone: str,
+        *,
+        request_id: str = "",
     ) -> CheckOutcome:
         """Answer Match or Mismatch with the bank_card check's failure code."""
 
@@ -71,7 +84,9 @@ class BusinessRegistry(Adapter):
     """Checks an entity's name, USCC and legal representative at the registry."""
 
     @abstractmethod
-    def verify(self, entity_name: str, uscc: str, legal_representative: str) -> CheckOutcome:
+    def verify(
+        self, entity_name: str, uscc: str, legal_representative: str, *, request_id: str = ""
+    ) -> CheckOutcome:
         """Answer Match, Mismatch or NotFound('entity_not_found')."""
 
 
@@ -79,8 +94,10 @@ class AccountVerifier(Adapter):
     """Pays a micro-deposit (对公打款) into a corporate bank account, to prove it is held."""
 
     @abstractmethod
-    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
-        """Pay a random amount of 0.01–0.99 CNY; return it (``"0.37"``), or raise
+    def pay_micro_deposit(
+        self, bank_name: str, account_number: str, account_name: str, *, request_id: str = ""
+    ) -> Payment:
+        """Pay a random amount of 0.01–0.99 CNY; return it (``Payment("0.37")``), or raise
         UpstreamUnavailable."""
 
 
@@ -88,7 +105,7 @@ class SmsSender(Adapter):
     """Sends a text message to a mainland mobile number."""
 
     @abstractmethod
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
         """Send ``text`` to ``phone``; raise UpstreamUnavailable when the gateway fails."""
 
 

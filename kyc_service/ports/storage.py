@@ -20,6 +20,7 @@ from typing import Any, Protocol, Self
 
 from kyc_service.domain.events import Event
 from kyc_service.domain.sealing import SubjectRef, SweepReport
+from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import Verification
 
 Clock = Callable[[], datetime]
@@ -216,6 +217,29 @@ class WrappedValueRepository(Protocol):
         """Every sealed idempotent response body."""
 
 
+class UpstreamCallRepository(Protocol):
+    """The call ledger: upstream verifier calls, without personal data."""
+
+    def add(
+        self,
+        tenant_id: str,
+        mode: str,
+        verification_id: str | None,
+        calls: Sequence[UpstreamCall],
+        at: datetime,
+    ) -> None:
+        """Store the calls; a call billable under a request id already billed is stored as
+        not billable (one charge per request id)."""
+
+    def summary(
+        self, tenant_id: str, mode: str, start: datetime, end: datetime
+    ) -> Sequence[tuple[str, str, str, int, int]]:
+        """``(role, provider, outcome, calls, billable calls)`` of ``[start, end)``."""
+
+    def of_verification(self, verification_id: str) -> Sequence[UpstreamCall]:
+        """A verification's calls, oldest first."""
+
+
 class UnitOfWork(ABC):
     """One transaction over the repositories."""
 
@@ -227,6 +251,7 @@ class UnitOfWork(ABC):
     idempotency: IdempotencyRepository
     phones: PhoneVerificationRepository
     wrapped_values: WrappedValueRepository
+    upstream_calls: UpstreamCallRepository
 
     def __enter__(self) -> Self:
         return self

@@ -16,6 +16,9 @@ class AdapterLookup(Protocol):
     def get(self, port: str, mode: Mode) -> Any:
         """Return the adapter of ``port`` for ``mode``."""
 
+    def name_for(self, port: str, mode: Mode) -> str:
+        """Return the name of the adapter of ``port`` for ``mode`` (the ledger's provider)."""
+
 
 class CheckDependencies(Protocol):
     """What the pipeline and the uploads need: settings, adapters, vault, clock, and a new

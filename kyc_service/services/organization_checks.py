@@ -16,9 +16,10 @@ from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import FaceBox
+from kyc_service.domain.verification import BANK_ACCOUNT_CHECK
 from kyc_service.services.card_reading import card_portrait, read_front
 from kyc_service.services.dependencies import AdapterLookup
-from kyc_service.services.pipeline import CheckInput, Step, _outcome
+from kyc_service.services.pipeline import CheckInput, Step, _outcome, ask_upstream
 
 REP_FRONT = "legal_rep_id_card_front"
 AGENT_FRONT = "agent_id_card_front"
@@ -83,8 +84,14 @@ def _seal(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
 
 def _registry(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Entity name, USCC and legal representative at the business registry."""
-    outcome = adapters.get("registry", given.mode).verify(
-        given.fields[sealed.ORG_NAME], given.fields[sealed.USCC], given.fields[sealed.REP_NAME]
+    fields = given.fields
+    entity = (fields[sealed.ORG_NAME], fields[sealed.USCC], fields[sealed.REP_NAME])
+    outcome = ask_upstream(
+        adapters,
+        given,
+        "registry",
+        "business_registry",
+        lambda port, rid: port.verify(*entity, request_id=rid),
     )
     return _outcome("business_registry", outcome)
 
@@ -93,8 +100,15 @@ def _identity(name: str, person: tuple[str, str]) -> Step:
     """A person's name and ID number at the identity authority."""
 
     def run(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
-        port = adapters.get("identity", given.mode)
-        return _outcome(name, port.verify(given.fields[person[0]], given.fields[person[1]]))
+        elements = (given.fields[person[0]], given.fields[person[1]])
+        outcome = ask_upstream(
+            adapters,
+            given,
+            "identity",
+            name,
+            lambda port, rid: port.verify(*elements, request_id=rid),
+        )
+        return _outcome(name, outcome)
 
     applies = (lambda given: True) if person[0] == sealed.REP_NAME else _has_agent
     return Step(name, applies, run)
@@ -105,8 +119,14 @@ def _portrait(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     photo = given.documents(REP_PHOTO)
     if photo is None:
         return check("portrait_authority", CheckStatus.FAILED, "no_face_found")
-    port = adapters.get("portrait", given.mode)
-    outcome = port.compare(given.fields[sealed.REP_NAME], given.fields[sealed.REP_ID_NUMBER], photo)
+    person = (given.fields[sealed.REP_NAME], given.fields[sealed.REP_ID_NUMBER])
+    outcome = ask_upstream(
+        adapters,
+        given,
+        "portrait",
+        "portrait_authority",
+        lambda port, rid: port.compare(*person, photo, request_id=rid),
+    )
     return _outcome("portrait_authority", outcome)
 
 
@@ -139,8 +159,13 @@ ORGANIZATION_STEPS: tuple[Step, ...] = (
 
 def pay_micro_deposit(adapters: AdapterLookup, given: CheckInput) -> str:
     """Pay the micro-deposit into the organization's account; return its amount."""
-    return adapters.get("account", given.mode).pay_micro_deposit(
-        given.fields[sealed.BANK_NAME],
-        given.fields[sealed.ACCOUNT_NUMBER],
-        given.fields[sealed.ORG_NAME],
+    fields = given.fields
+    account = (fields[sealed.BANK_NAME], fields[sealed.ACCOUNT_NUMBER], fields[sealed.ORG_NAME])
+    payment = ask_upstream(
+        adapters,
+        given,
+        "account",
+        BANK_ACCOUNT_CHECK,
+        lambda port, rid: port.pay_micro_deposit(*account, request_id=rid),
     )
+    return payment.amount

@@ -10,7 +10,9 @@ import hashlib
 import hmac
 import math
 import secrets
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from kyc_service.domain.identifiers import validate_mobile
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.masking import mask_phone
 from kyc_service.domain.phone import PENDING, VERIFIED
+from kyc_service.domain.usage import UNAVAILABLE, UpstreamCall, request_id_for
 from kyc_service.ports import SmsSender
 from kyc_service.ports.storage import UnitOfWork
 
@@ -72,8 +75,10 @@ def start(
     sms_sender: SmsSender,
     index_key: bytes,
     clock: Clock,
+    provider: str = "",
 ) -> Any:
-    """Send a code to ``phone`` (live mode) and return the pending phone verification.
+    """Send a code to ``phone`` (live mode) and return the pending phone verification. The
+    send is noted in the call ledger (role ``sms``, ``provider``; no number, no text).
 
     Raises ``phone_invalid`` (422) and ``too_many_requests`` (429, with ``Retry-After``).
     """
@@ -83,7 +88,8 @@ def start(
         uow, principal, number, phone_index(index_key, principal.tenant_id, number), code, clock
     )
     if principal.mode is Mode.LIVE:
-        _send_or_withdraw(uow, row.id, sms_sender, number, code)
+        sender = Sender(sms_sender, provider, principal, clock)
+        _send_or_withdraw(uow, row.id, sender, number, code)
     return row
 
 
@@ -128,17 +134,42 @@ def _send_wait(repo: Any, row: Any, now: datetime, excluding: str = "") -> int:
     return seconds_until_send(sent, now)
 
 
-def _send_or_withdraw(
-    uow: UnitOfWork, pv_id: str, sms_sender: SmsSender, number: str, code: str
-) -> None:
+@dataclass(frozen=True)
+class Sender:
+    """The SMS port of a send, and what the ledger needs to note it."""
+
+    port: SmsSender
+    provider: str
+    principal: Principal
+    clock: Clock
+
+
+def _send_or_withdraw(uow: UnitOfWork, pv_id: str, sender: Sender, number: str, code: str) -> None:
     """Send the code; if that fails, delete the phone verification (it does not count)."""
+    rid = request_id_for(pv_id, "sms")
+    started = time.perf_counter()
     try:
-        sms_sender.send(number, SMS_TEXT.format(code=code))
+        sender.port.send(number, SMS_TEXT.format(code=code), request_id=rid)
     except Exception:
+        _note(uow, sender, rid, started, sent=False)
         with uow:
             uow.phones.delete(pv_id)
             uow.commit()
         raise
+    _note(uow, sender, rid, started, sent=True)
+
+
+def _note(uow: UnitOfWork, sender: Sender, rid: str, started: float, *, sent: bool) -> None:
+    """Write the send to the call ledger (a message sent is billed; a failed one is not)."""
+    latency = round((time.perf_counter() - started) * 1000)
+    outcome = "sent" if sent else UNAVAILABLE
+    call = UpstreamCall("sms", sender.provider, "phone_verification", rid, outcome, sent, latency)
+    principal = sender.principal
+    with uow:
+        uow.upstream_calls.add(
+            principal.tenant_id, principal.mode.value, None, [call], sender.clock()
+        )
+        uow.commit()
 
 
 def check(uow: UnitOfWork, principal: Principal, pv_id: str, code: str, *, clock: Clock) -> Any:

@@ -28,6 +28,7 @@ from kyc_service.domain.face_policy import face_match_check
 from kyc_service.domain.id_card_text import id_card_ocr_check
 from kyc_service.domain.results import CheckOutcome, FaceBox, Match
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
+from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import (
     BANK_ACCOUNT_CHECK,
     Deposit,
@@ -43,6 +44,7 @@ from kyc_service.services.card_reading import (
 )
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 from kyc_service.services.events import save
+from kyc_service.services.upstream_calls import Answer, metered, record_calls
 
 log = logging.getLogger(__name__)
 ACTOR = "system:checks"
@@ -60,6 +62,9 @@ class CheckInput:
     quality: dict[str, dict] = field(default_factory=dict)
     subject_type: SubjectType = SubjectType.INDIVIDUAL
     rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
+    verification_id: str = ""
+    calls: list[UpstreamCall] = field(default_factory=list)
+    """The upstream calls of this run, for the call ledger."""
 
     def rectified_front(self, imaging: Any) -> tuple[np.ndarray, bool] | None:
         """The ID card front and whether it is rectified (once per run); None without one."""
@@ -93,6 +98,18 @@ class Step:
     run: Callable[[AdapterLookup, CheckInput], CheckResult]
 
 
+def ask_upstream(
+    adapters: AdapterLookup,
+    given: CheckInput,
+    role: str,
+    check_name: str,
+    call: Callable[[Any, str], Answer],
+) -> Answer:
+    """Call the ``role`` port for ``check_name`` of this run's verification, noting the call
+    in ``given.calls`` for the ledger (see ``services.upstream_calls.metered``)."""
+    return metered(adapters, given.mode, given.verification_id, role, check_name, call, given.calls)
+
+
 def _outcome(name: str, outcome: CheckOutcome) -> CheckResult:
     """Turn a port's result into a check record."""
     if isinstance(outcome, Match):
@@ -102,21 +119,32 @@ def _outcome(name: str, outcome: CheckOutcome) -> CheckResult:
 
 def _identity(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Name and ID number at the identity authority."""
-    port = adapters.get("identity", given.mode)
-    return _outcome(
+    name, number = given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER]
+    outcome = ask_upstream(
+        adapters,
+        given,
         "identity",
-        port.verify(given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER]),
+        "identity",
+        lambda port, rid: port.verify(name, number, request_id=rid),
     )
+    return _outcome("identity", outcome)
 
 
 def _bank_card(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     """Card, name, ID number and reserved phone at the bank (4 elements)."""
-    port = adapters.get("bank", given.mode)
-    outcome = port.verify(
-        given.fields[sealed.CARD_NUMBER],
-        given.fields[sealed.NAME],
-        given.fields[sealed.ID_NUMBER],
-        given.fields[sealed.RESERVED_PHONE],
+    fields = given.fields
+    elements = (
+        fields[sealed.CARD_NUMBER],
+        fields[sealed.NAME],
+        fields[sealed.ID_NUMBER],
+        fields[sealed.RESERVED_PHONE],
+    )
+    outcome = ask_upstream(
+        adapters,
+        given,
+        "bank",
+        "bank_card",
+        lambda port, rid: port.verify(*elements, request_id=rid),
     )
     return _outcome("bank_card", outcome)
 
@@ -126,8 +154,14 @@ def _portrait(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
     selfie = given.documents("selfie")
     if selfie is None:
         return check("portrait_authority", CheckStatus.FAILED, "no_face_found")
-    port = adapters.get("portrait", given.mode)
-    outcome = port.compare(given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER], selfie)
+    name, number = given.fields[sealed.NAME], given.fields[sealed.ID_NUMBER]
+    outcome = ask_upstream(
+        adapters,
+        given,
+        "portrait",
+        "portrait_authority",
+        lambda port, rid: port.compare(name, number, selfie, request_id=rid),
+    )
     return _outcome("portrait_authority", outcome)
 
 
@@ -234,12 +268,14 @@ def run_checks(deps: CheckDependencies, verification_id: str) -> None:
     loaded = _load(deps, verification_id)
     if loaded is None:
         return
-    given, checks = loaded
+    given, checks, tenant_id = loaded
     try:
         result = run_steps(deps.adapters, given, checks)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
         _cancel_erased(deps, verification_id, gone.reason)
         return
+    finally:  # whatever happened, the calls made were made
+        record_calls(deps, tenant_id, given.mode, verification_id, given.calls)
     _record(deps, verification_id, result)
 
 
@@ -250,7 +286,7 @@ def _subject(verification: Verification) -> SubjectRef:
 
 def _load(
     deps: CheckDependencies, verification_id: str
-) -> tuple[CheckInput, list[CheckResult]] | None:
+) -> tuple[CheckInput, list[CheckResult], str] | None:
     """Phase 1: read the sealed fields (an audited opening) and the recorded checks."""
     vault = deps.vault
     with deps.unit_of_work() as uow:
@@ -295,8 +331,9 @@ def _load(
         documents,
         quality,
         subject_type=verification.type,
+        verification_id=verification.id,
     )
-    return given, list(verification.checks)
+    return given, list(verification.checks), verification.tenant_id
 
 
 def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:

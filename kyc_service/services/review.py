@@ -13,9 +13,11 @@ from kyc_service.domain.access import Principal
 from kyc_service.domain.checks import ErrorInfo
 from kyc_service.domain.errors import Conflict, ResourceMissing
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
+from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import BANK_ACCOUNT_CHECK, Status, SubjectType, Verification
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
+from kyc_service.services.upstream_calls import metered, record_calls
 
 REJECTED_BY_REVIEW = ErrorInfo("rejected_in_review", "a reviewer rejected this verification")
 
@@ -28,6 +30,22 @@ def review_verification(
     note: str | None = None,
 ) -> Verification:
     """Approve or reject a verification in review (scope ``ops``)."""
+    calls: list[UpstreamCall] = []
+    try:
+        return _decide(deps, principal, verification_id, decision, note, calls)
+    finally:  # a deposit paid is in the ledger, whatever became of the decision
+        record_calls(deps, principal.tenant_id, principal.mode, verification_id, calls)
+
+
+def _decide(
+    deps: CheckDependencies,
+    principal: Principal,
+    verification_id: str,
+    decision: str,
+    note: str | None,
+    calls: list[UpstreamCall],
+) -> Verification:
+    """Decide in one transaction; the micro-deposit's call is noted in ``calls``."""
     with deps.unit_of_work() as uow:
         found = uow.verifications.get(principal.tenant_id, principal.mode.value, verification_id)
         if found is None:
@@ -40,7 +58,7 @@ def review_verification(
         if decision == "reject":
             verification.review(Status.REJECTED, now, REJECTED_BY_REVIEW)
         elif _needs_deposit(verification):
-            amount = _pay(deps, uow, principal, verification, ref)
+            amount = _pay(deps, uow, principal, verification, ref, calls)
             from kyc_service.services.pipeline import _deposit
 
             verification.approve(now, _deposit(deps, verification, amount))
@@ -77,6 +95,7 @@ def _pay(
     principal: Principal,
     verification: Verification,
     ref: SubjectRef,
+    calls: list[UpstreamCall],
 ) -> str:
     """Open the account's fields (audited, as the reviewer) and pay the micro-deposit."""
     try:
@@ -85,7 +104,14 @@ def _pay(
         )
     except DataUnavailable:
         raise Conflict("the organization's data is gone: it cannot be approved") from None
-    port = deps.adapters.get("account", principal.mode)
-    return port.pay_micro_deposit(
-        fields[sealed.BANK_NAME], fields[sealed.ACCOUNT_NUMBER], fields[sealed.ORG_NAME]
+    account = (fields[sealed.BANK_NAME], fields[sealed.ACCOUNT_NUMBER], fields[sealed.ORG_NAME])
+    payment = metered(
+        deps.adapters,
+        principal.mode,
+        verification.id,
+        "account",
+        BANK_ACCOUNT_CHECK,
+        lambda port, rid: port.pay_micro_deposit(*account, request_id=rid),
+        calls,
     )
+    return payment.amount

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from kyc_service.domain.sealing import SubjectRef
+from kyc_service.domain.sealing import DataUnavailable, SubjectRef
 from kyc_service.persistence.tables import SubjectRow, VaultFieldRow
 from kyc_service.vault.blind_index import blind_index
 from kyc_service.vault.envelope import open_sealed, seal
@@ -90,6 +90,8 @@ class SealedFields(SubjectKeys):
                 VaultFieldRow.verification_id == verification_id,
             )
         ).all()
+        if not rows:  # erased between the subject's read and this one (SQLite reads unlocked)
+            raise DataUnavailable("erased")
         opened = {
             row.name: open_sealed(
                 data_key, row.ciphertext, self._field_context(subject, verification_id, row.name)
