@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,7 +64,30 @@ def load_adapter_class(port: str, name: str) -> type[Adapter]:
     adapter_class = found[0].load()
     if not (isinstance(adapter_class, type) and issubclass(adapter_class, base)):
         raise AdapterConfigurationError(f"{group}:{name} does not implement {base.__name__}")
+    missing = missing_keywords(adapter_class, base)
+    if missing:
+        raise AdapterConfigurationError(
+            f"{group}:{name} is written for an older {base.__name__}: "
+            f"{', '.join(missing)} not accepted"
+        )
     return adapter_class
+
+
+def missing_keywords(adapter_class: type, base: type) -> list[str]:
+    """The port's keyword-only arguments (``verify(…, request_id=)``) an adapter's methods
+    do not take: such an adapter would fail at its first call, so it is refused at start."""
+    missing = []
+    for method in sorted(getattr(base, "__abstractmethods__", ())):
+        wanted = inspect.signature(getattr(base, method)).parameters.values()
+        taken = inspect.signature(getattr(adapter_class, method)).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in taken.values()):
+            continue
+        missing += [
+            f"{method}({p.name}=)"
+            for p in wanted
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in taken
+        ]
+    return missing
 
 
 WARMED_PORTS = ("face", "ocr")

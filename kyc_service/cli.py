@@ -148,8 +148,12 @@ def _verifier_url(ctx: click.Context, param: click.Parameter, value: str) -> str
     """Accept only an ``http(s)://host[:port][/path]`` base URL."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # http://[::1 and the like
+        usable = False
+    if not usable:
         raise click.BadParameter("expected a base URL such as https://verifier.example:8443")
     return value
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -124,3 +127,20 @@ def add_probe_routes(app: Flask) -> None:
         raise RuntimeError("boom with 11010519491231002X and 13800138000")
 
     app.register_blueprint(probe)
+
+
+@contextmanager
+def serving_in_thread(app) -> Iterator[str]:  # noqa: ANN001 - any WSGI app
+    """Serve ``app`` on a free loopback port, in a thread; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -39,7 +39,7 @@ from kyc_service.bootstrap import (
 from kyc_service.config import DEFAULTS, adapter_settings, load_settings
 from kyc_service.domain.access import Mode
 from kyc_service.domain.errors import UpstreamUnavailable
-from kyc_service.domain.results import Match, Mismatch, NotFound
+from kyc_service.domain.results import Match, Mismatch, NotFound, Payment
 from kyc_service.ports import (
     PORT_GROUPS,
     AccountVerifier,
@@ -99,33 +99,40 @@ class FakeHttpIdentity(IdentityAuthority):
     def from_settings(cls, settings: Mapping[str, Any]) -> FakeHttpIdentity:
         return cls(settings)
 
-    def verify(self, name: str, id_number: str) -> Match:
+    def verify(self, name: str, id_number: str, *, request_id: str = "") -> Match:
         return Match()
 
 
 class FakeHttpPortrait(PortraitAuthority):
-    def compare(self, name: str, id_number: str, selfie_jpeg: bytes) -> Match:
+    def compare(self, name: str, id_number: str, selfie_jpeg: bytes, **_: Any) -> Match:
         return Match()
 
 
 class FakeHttpBank(BankVerifier):
-    def verify(self, card_number: str, name: str, id_number: str, reserved_phone: str) -> Match:
+    def verify(self, card: str, name: str, id_number: str, phone: str, **_: Any) -> Match:
         return Match()
 
 
 class FakeHttpRegistry(BusinessRegistry):
-    def verify(self, entity_name: str, uscc: str, legal_representative: str) -> Match:
+    def verify(self, entity: str, uscc: str, representative: str, **_: Any) -> Match:
         return Match()
 
 
 class FakeHttpAccount(AccountVerifier):
-    def pay_micro_deposit(self, bank_name: str, account_number: str, account_name: str) -> str:
-        return "0.45"
+    def pay_micro_deposit(self, bank: str, number: str, name: str, **_: Any) -> Payment:
+        return Payment("0.45")
 
 
 class FakeHttpSms(SmsSender):
-    def send(self, phone: str, text: str) -> None:
-        return None
+    def send(self, phone: str, text: str, *, request_id: str = "") -> Match:
+        return Match()
+
+
+class OldStyleIdentity(IdentityAuthority):
+    """Written for the port before ``request_id``: it would fail at its first call."""
+
+    def verify(self, name: str, id_number: str) -> Match:  # type: ignore[override]
+        return Match()
 
 
 class NotAnAdapter:
@@ -153,7 +160,7 @@ HTTP_CLASSES = {
 def add_plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Register extra entry points, as if third-party packages were installed."""
     module = types.ModuleType(PLUGIN_MODULE)
-    for name in [*HTTP_CLASSES.values(), "NotAnAdapter", "not_a_class"]:
+    for name in [*HTTP_CLASSES.values(), "NotAnAdapter", "not_a_class", "OldStyleIdentity"]:
         setattr(module, name, globals()[name])
     monkeypatch.setitem(sys.modules, PLUGIN_MODULE, module)
     extra: list[EntryPoint] = []
@@ -421,6 +428,7 @@ def test_third_party_adapter_is_loaded(add_plugins: Callable[..., None]) -> None
         ("NotAnAdapter", "a class that does not subclass the port"),
         ("not_a_class", "not a class at all"),
         ("FakeHttpBank", "an adapter of another port"),
+        ("OldStyleIdentity", "a verify() that does not take request_id="),
     ],
 )
 def test_entry_point_that_does_not_implement_the_port_is_rejected(
@@ -430,6 +438,8 @@ def test_entry_point_that_does_not_implement_the_port_is_rejected(
     with pytest.raises(AdapterConfigurationError, match="IdentityAuthority") as raised:
         load_adapter_class("identity", "rogue")
     assert "kyc.identity_authorities:rogue" in str(raised.value), reason
+    if attribute == "OldStyleIdentity":
+        assert "verify(request_id=) not accepted" in str(raised.value)
     with pytest.raises(AdapterConfigurationError):
         Adapters({**DEFAULTS, "IDENTITY_ADAPTER": "rogue"}).check()
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from kyc_service.domain.access import Mode, parse_scopes
 from kyc_service.services.api_keys import create_key
 from kyc_service.services.pipeline import retry_pending
-from tests.helpers import checks_of, create, submit, upload
+from tests.helpers import checks_of, create, serving_in_thread, submit, upload
 from tests.synthetic import card_photos, individual_body
 from verifier_sandbox.server import Knobs, create_sandbox_app
 
@@ -39,10 +37,8 @@ PEOPLE = (  # (changes to a person, the status it must end in, the check that de
 def chaotic_sandbox():
     """The sandbox server on loopback: 20 % of calls fail, 10 % stall for 1.5 s."""
     knobs = Knobs(fail_rate=0.2, timeout_rate=0.1, timeout_seconds=1.5)
-    server = make_server("127.0.0.1", 0, create_sandbox_app(SECRET, knobs), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving_in_thread(create_sandbox_app(SECRET, knobs)) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite"], ids=["sqlite"])

@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -51,42 +46,13 @@ ROLES = ("IDENTITY", "PORTRAIT", "BANK", "REGISTRY", "ACCOUNT", "SMS")
 SECRET = secrets.token_urlsafe(24)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def verifier_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``kyc-service sandbox-verifiers`` on a free loopback port; its base URL."""
-    port = _free_port()
-    command = Path(sys.executable).with_name("kyc-service")
-    log = tmp_path_factory.mktemp("sandbox") / "stderr.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(command), "sandbox-verifiers", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, "KYC_SANDBOX_SECRET": SECRET},
-            stdout=out,
-            stderr=out,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the sandbox did not listen in 30 s"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    from benchmarks.upstream import sandbox_server
 
-
-@pytest.fixture(params=["sqlite"], ids=["sqlite"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """SQLite only: the flows' storage is proven on both databases by their own modules."""
-    return request.getfixturevalue(f"{request.param}_url")
+    with sandbox_server(SECRET, tmp_path_factory.mktemp("sandbox")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -126,9 +92,10 @@ def make_key(app: Flask) -> Callable[..., dict[str, str]]:
 def test_the_adapters_in_use_are_http_for_live_and_sandbox_for_test(app):
     adapters = app.extensions["kyc"].adapters
     for role in ROLES:
-        assert adapters.name_for(role.lower(), Mode.LIVE) == "http"
-        assert adapters.name_for(role.lower(), Mode.TEST) == "sandbox"
-    assert type(adapters.get("identity", Mode.LIVE)).__name__ == "HttpIdentityAuthority"
+        port = role.lower()
+        assert adapters.get(port, Mode.LIVE).__module__ == "adapters.http_verifiers.adapters"
+        assert adapters.get(port, Mode.TEST).__module__.startswith("adapters.sandbox.")
+        assert adapters.name_for(port, Mode.LIVE) == "http"
 
 
 def test_a_test_key_never_reaches_the_configured_upstream(app, client, make_key):
@@ -166,28 +133,30 @@ def test_each_check_is_billed_once_with_a_stable_request_id(app, client, auth):
 
 
 def test_a_repeat_after_a_crash_sends_the_same_request_id_and_bills_once(app, client, auth):
-    """A worker that died after the upstream answered, before the results were written:
-    the next run asks again with the same request id; the verifier answers it from its
-    memory, and the ledger counts one billable call."""
+    """A worker killed inside the bank call, after the identity authority had answered:
+    that call is in the ledger already. The run's results were never written, so the next
+    run asks the identity authority again — with the same request id; the verifier answers
+    from its memory, and the ledger bills the check once."""
     from kyc_service.services import pipeline
 
     rng = __import__("random").Random(7)
     verification_id = ready(client, auth, individual_body(rng))
     services = app.extensions["kyc"]
-    real_record = pipeline._record
-    pipeline._record = lambda *args: (_ for _ in ()).throw(SystemExit("worker killed"))
+    bank = services.adapters.get("bank", Mode.LIVE)
+    real_verify = bank.verify
+    bank.verify = lambda *args, **kwargs: (_ for _ in ()).throw(SystemExit("worker killed"))
     try:
         with pytest.raises(SystemExit):
             submit(client, auth, verification_id)
     finally:
-        pipeline._record = real_record
+        bank.verify = real_verify
     first = _ledger(app, verification_id)
-    assert [c.check for c in first] == ["identity", "bank_card"]
+    assert [(c.check, c.billable) for c in first] == [("identity", True)]
     pipeline.run_checks(services, verification_id)
     calls = _ledger(app, verification_id)
-    assert [c.check for c in calls] == ["identity", "bank_card"] * 2
-    assert [c.request_id for c in calls[:2]] == [c.request_id for c in calls[2:]]
-    assert sum(c.billable for c in calls) == 2, "one billable call per check"
+    assert [c.check for c in calls] == ["identity", "identity", "bank_card"]
+    assert calls[0].request_id == calls[1].request_id
+    assert [c.billable for c in calls] == [True, False, True], "one billable call per check"
     final = client.get(f"/v1/verifications/{verification_id}", headers=auth).get_json()
     assert final["status"] == "verified"
 
@@ -218,13 +187,23 @@ def test_usage_sums_the_ledger_per_role_and_provider(app, client, auth, make_key
     assert_error(later, 422, "invalid_request", "validation_failed")
     past = client.get("/v1/ops/usage?from=2026-01-01&to=2026-02-01T00:00:00Z", headers=ops)
     assert past.status_code == 200 and past.get_json()["data"] == []
-    for bad in ("from=yesterday", "to=2026-13-01", "from=2026-01-01T00:00:00", "from=2020-01-01"):
-        assert_error(
+    bad_periods = (
+        ("from=yesterday", "from"),
+        ("to=2026-13-01", "to"),
+        ("from=2026-01-01T00:00:00", "from"),  # no zone
+        ("from=2020-01-01", "from"),  # more than 366 days
+        ("to=0001-01-01", "to"),  # would overflow
+        ("from=9999-12-31T23:59:59-01:00", "from"),
+        ("from=2026-02-01&to=2026-01-01", "from"),
+    )
+    for bad, field in bad_periods:
+        error = assert_error(
             client.get(f"/v1/ops/usage?{bad}", headers=ops),
             422,
             "invalid_request",
             "validation_failed",
         )
+        assert error["field"] == field, (bad, error)
     assert_error(
         client.get("/v1/ops/usage", headers=auth | make_key(scopes="verifications:read")),
         403,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 from collections.abc import Iterator
 
@@ -33,6 +32,7 @@ from adapters.sandbox.identity import SandboxIdentityAuthority
 from adapters.sandbox.registry import SandboxBusinessRegistry
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound, Payment
+from tests.helpers import serving_in_thread
 
 SECRET = "s3cret-for-tests"
 URL = "http://127.0.0.1:9"
@@ -54,7 +54,7 @@ RID = "vr_abcdefghijklmnop"
 """The request id the tests' calls carry (the pipeline's is stable per verification and check)."""
 
 
-def rid_of(fields: dict) -> str:
+def rid_of(fields: dict) -> str:  # noqa: ARG001 - the id does not depend on the fields
     return RID
 
 
@@ -206,14 +206,10 @@ def test_an_open_breaker_fails_fast_without_a_request():
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[str]:
-    from werkzeug.serving import make_server
-
     from verifier_sandbox.server import create_sandbox_app
 
-    server = make_server("127.0.0.1", 0, create_sandbox_app(SECRET), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving_in_thread(create_sandbox_app(SECRET)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("name", ["张三", "测试不符", "测试无此人"])
@@ -283,16 +279,131 @@ def test_a_repeated_request_id_gets_the_same_answer(sandbox):
 
 def test_the_cli_command_serves_the_sandbox_loaded_by_its_entry_point():
     from click.testing import CliRunner
-    from werkzeug.serving import make_server
 
     from kyc_service.bootstrap import sandbox_verifiers_app
     from kyc_service.cli import main
 
     assert "--fail-rate" in CliRunner().invoke(main, ["sandbox-verifiers", "--help"]).output
-    server = make_server("127.0.0.1", 0, sandbox_verifiers_app(SECRET), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}"
+    with serving_in_thread(sandbox_verifiers_app(SECRET)) as url:
         assert HttpIdentityAuthority(url, SECRET).verify("张三", ID_NUMBER) == Match(billable=True)
-    finally:
-        server.shutdown()
+
+
+# --- request ids, refused answers, redirects (review of issue 12) --------------------------
+
+ROLE_CALLS = {
+    "identity": lambda url: HttpIdentityAuthority(url, SECRET).verify(
+        "张三", ID_NUMBER, request_id=RID
+    ),
+    "portrait": lambda url: HttpPortraitAuthority(url, SECRET).compare(
+        "张三", ID_NUMBER, b"\xff\xd8jpeg", request_id=RID
+    ),
+    "bank": lambda url: HttpBankVerifier(url, SECRET).verify(
+        "6222021234567890128", "张三", ID_NUMBER, "13800138000", request_id=RID
+    ),
+    "registry": lambda url: HttpBusinessRegistry(url, SECRET).verify(
+        "示例公司", "91440101MA5CYXTT22", "王伟", request_id=RID
+    ),
+    "account": lambda url: HttpAccountVerifier(url, SECRET).pay_micro_deposit(
+        "工行", "1234567890", "示例", request_id=RID
+    ),
+    "sms": lambda url: HttpSmsSender(url, SECRET).send("13800138000", "code", request_id=RID),
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_CALLS))
+@responses.activate
+def test_every_role_sends_the_callers_request_id_and_only_its_fields(role):
+    answer = {"result": "match", "billable": True} | (
+        {"amount": "0.45"} if role == "account" else {}
+    )
+    responses.add_callback(responses.POST, f"{URL}/v1/{role}", callback=signed_answer(answer, RID))
+    ROLE_CALLS[role](URL)
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["request_id"] == RID
+    assert set(sent) == {"request_id", *protocol.ROLE_FIELDS[role]}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"result": "mismatch", "reason": "张三 110105194912310021", "billable": True},
+        {"result": "mismatch", "reason": "x" * 65, "billable": True},
+        {"result": "mismatch", "reason": "code1", "billable": True},
+        {"result": "match", "score": 1.5, "billable": True},
+        {"result": "match", "score": True, "billable": True},
+        {"result": "match", "score": float("nan"), "billable": True},
+    ],
+    ids=["personal-data", "too-long", "digits", "score-above-1", "score-bool", "score-nan"],
+)
+@responses.activate
+def test_a_reason_that_is_no_failure_code_or_a_bad_score_is_an_outage(identity, answer):
+    responses.add_callback(
+        responses.POST, f"{URL}/v1/identity", callback=signed_answer(answer, RID)
+    )
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER, request_id=RID)
+
+
+@pytest.mark.parametrize("amount", ["abc", "100", "0.00", "1.00", "0.3", "0.321", 0.32, None])
+@responses.activate
+def test_a_deposit_amount_out_of_form_is_an_outage_but_billed(amount):
+    answer = {"result": "match", "billable": True, "amount": amount}
+    responses.add_callback(responses.POST, f"{URL}/v1/account", callback=signed_answer(answer, RID))
+    with pytest.raises(UpstreamUnavailable) as raised:
+        HttpAccountVerifier(URL, SECRET).pay_micro_deposit(
+            "工行", "1234567890", "示例", request_id=RID
+        )
+    assert raised.value.billable is True
+
+
+@responses.activate
+def test_a_redirect_is_not_followed_and_is_an_outage(identity):
+    elsewhere = "http://127.0.0.2:9/v1/identity"
+    responses.add(responses.POST, f"{URL}/v1/identity", status=307, headers={"Location": elsewhere})
+    responses.add(responses.POST, elsewhere, status=200)
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER, request_id=RID)
+    assert [c.request.url for c in responses.calls] == [f"{URL}/v1/identity"]
+    assert identity.client.session.trust_env is False, "no proxy from the environment"
+
+
+@responses.activate
+def test_a_broken_stream_is_retried_then_an_outage(identity):
+    responses.add(
+        responses.POST, f"{URL}/v1/identity", body=requests.exceptions.ChunkedEncodingError("cut")
+    )
+    with pytest.raises(UpstreamUnavailable):
+        identity.verify("张三", ID_NUMBER, request_id=RID)
+    assert len(responses.calls) == 3
+
+
+def _post_signed(sandbox: str, role: str, payload: object) -> requests.Response:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = protocol.signed_headers(SECRET, protocol.request_line(role), int(time.time()), body)
+    return requests.post(f"{sandbox}/v1/{role}", data=body, headers=headers, timeout=5)
+
+
+def test_the_sandbox_refuses_odd_fields_without_a_500(sandbox):
+    for payload, status in (
+        ({"request_id": "vr_" + "a" * 62, **FIELDS}, 400),  # longer than 64
+        ({"request_id": 7, **FIELDS}, 400),
+        (["not", "an", "object"], 400),
+    ):
+        assert _post_signed(sandbox, "identity", payload).status_code == status
+    odd_name = _post_signed(
+        sandbox, "identity", {"request_id": "vr_odd", "name": 5, "id_number": ID_NUMBER}
+    )
+    assert odd_name.json()["result"] == "invalid_input"
+    bad_photo = {"request_id": "vr_photo", "name": "张三", "id_number": ID_NUMBER, "photo": "@@"}
+    assert _post_signed(sandbox, "portrait", bad_photo).json()["result"] == "invalid_input"
+
+
+def test_the_sandbox_remembers_answers_per_role(sandbox):
+    first = _post_signed(sandbox, "identity", {"request_id": "vr_shared", **FIELDS}).json()
+    other = {
+        "request_id": "vr_shared",
+        "entity_name": "测试不存在企业",
+        "uscc": "91440101MA5CYXTT22",
+    }
+    registry = _post_signed(sandbox, "registry", other | {"legal_representative": "王伟"}).json()
+    assert first["result"] == "match" and registry["result"] == "no_record"

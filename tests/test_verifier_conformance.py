@@ -10,10 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import stdnum.cn.ric
@@ -21,31 +19,16 @@ import stdnum.cn.uscc
 import stdnum.luhn
 from click.testing import CliRunner
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
 
 from adapters.http_verifiers import protocol
 from adapters.sandbox import magic
 from kyc_service.cli import VERIFIER_ROLES, main
+from tests.helpers import serving_in_thread as serving
 from verifier_sandbox import conformance
 from verifier_sandbox.conformance import FAIL, PASS, SKIP
 from verifier_sandbox.server import create_sandbox_app
 
 SECRET = "conformance-secret"
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port, in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +149,9 @@ def test_the_cli_exits_1_when_a_case_fails(sandbox):
         ["--role", "identity", "127.0.0.1:9", "--secret", "s"],
         ["--role", "identity", "http://127.0.0.1:9"],
         ["http://127.0.0.1:9", "--secret", "s"],
+        ["--role", "identity", "http://[::1", "--secret", "s"],
     ],
-    ids=["unknown-role", "not-http", "no-scheme", "no-secret", "no-role"],
+    ids=["unknown-role", "not-http", "no-scheme", "no-secret", "no-role", "broken-ipv6"],
 )
 def test_usage_errors_exit_2(argv):
     result = CliRunner(env={"KYC_VERIFIER_SECRET": None}).invoke(

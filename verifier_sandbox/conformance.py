@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -134,7 +133,8 @@ class Probe:
     session: requests.Session
     sandbox_headers: bool = False
     timeout: float = DEFAULT_TIMEOUT
-    answered: list[tuple[str, requests.Response]] = field(default_factory=list)
+    answered: list[tuple[str, requests.Response, float]] = field(default_factory=list)
+    """Each 200 answer with the time it arrived (its signature is judged at that time)."""
     """Every 200 answer to a request with a request id: ``(request_id, response)``."""
 
     @property
@@ -174,13 +174,8 @@ class Probe:
             allow_redirects=False,
         )
         if rid is not None and response.status_code == 200:
-            self.answered.append((rid, response))
+            self.answered.append((rid, response, time.time()))
         return response
-
-
-def new_request_id() -> str:
-    """A fresh request id of the client's form (``vr_`` and 32 hex digits)."""
-    return "vr_" + secrets.token_hex(16)
 
 
 # --- what every answer must be ------------------------------------------------------------
@@ -247,7 +242,7 @@ def expect(
     """A check that one request is answered ``result`` (and ``reason``, when given)."""
 
     def check() -> Verdict:
-        rid = new_request_id()
+        rid = protocol.new_request_id()
         response = probe.post(probe.body(rid, changes, drop), rid, force=force)
         answer = answer_of(probe, rid, response)
         if isinstance(answer, str):
@@ -272,21 +267,21 @@ def unavailable_case(probe: Probe, result: str) -> Verdict:
 
 def bad_signature_case(probe: Probe) -> Verdict:
     """A request signed under another secret is refused 401, with no result in the body."""
-    rid = new_request_id()
+    rid = protocol.new_request_id()
     response = probe.post(probe.body(rid), rid, secret=probe.secret + "-not-the-secret")
     return _refused(response, "signed under another secret")
 
 
 def missing_signature_case(probe: Probe) -> Verdict:
     """A request without the signature headers is refused 401."""
-    rid = new_request_id()
+    rid = protocol.new_request_id()
     return _refused(probe.post(probe.body(rid), rid, signed=False), "without a signature")
 
 
 def stale_timestamp_case(probe: Probe) -> Verdict:
     """A request signed 600 s in the past, or in the future, is refused 401."""
     for skew, when in ((-STALE_SECONDS, "in the past"), (STALE_SECONDS, "in the future")):
-        rid = new_request_id()
+        rid = protocol.new_request_id()
         verdict = _refused(
             probe.post(probe.body(rid), rid, skew=skew), f"signed {STALE_SECONDS} s {when}"
         )
@@ -310,7 +305,7 @@ def _refused(response: requests.Response, what: str) -> Verdict:
 
 def idempotency_case(probe: Probe) -> Verdict:
     """The same request id and body, sent three times, get the same answer."""
-    rid, keys = new_request_id(), ("result", "reason", "billable", "amount", "score")
+    rid, keys = protocol.new_request_id(), ("result", "reason", "billable", "amount", "score")
     body, seen = probe.body(rid), []
     for _ in range(3):
         answer = answer_of(probe, rid, probe.post(body, rid))
@@ -352,10 +347,10 @@ def responses_signed_case(probe: Probe) -> Verdict:
     """Every 200 answer of this run carries a valid signature over ``200 <request_id>``."""
     if not probe.answered:
         return FAIL, "no 200 answer to check"
-    for rid, response in probe.answered:
+    for rid, response, arrived in probe.answered:
         line = protocol.response_line(200, rid)
         if not protocol.signature_valid(
-            probe.secret, line, response.headers, response.content, time.time()
+            probe.secret, line, response.headers, response.content, arrived
         ):
             stamp = response.headers.get(protocol.TIMESTAMP_HEADER, "none")
             return FAIL, f"the 200 answer to {rid} is not signed validly (timestamp {stamp})"

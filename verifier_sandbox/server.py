@@ -10,9 +10,12 @@ every answer. Knobs for tests and load work: ``latency_ms``, ``fail_rate`` (answ
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import random
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +32,8 @@ from adapters.sandbox.sms import SandboxSmsSender
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match
 
+REMEMBERED = 100_000
+"""Answers kept for repeats (the oldest are forgotten first)."""
 BILLED = frozenset({"match", "mismatch", "no_record"})
 """The answers the sandbox bills, as real providers do (not busy, limits or bad input)."""
 
@@ -41,8 +46,43 @@ class Knobs:
     fail_rate: float = 0.0
     timeout_rate: float = 0.0
     timeout_seconds: float = 30.0
-    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Answers by request id: a repeated request gets the same answer (idempotency)."""
+    seen: OrderedDict[tuple[str, str], dict[str, Any]] = field(default_factory=OrderedDict)
+    """Answers by role and request id: a repeated request gets the same answer."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remember(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
+        """Keep an answer for repeats; the oldest go past :data:`REMEMBERED` answers."""
+        self.seen[key] = answer
+        while len(self.seen) > REMEMBERED:
+            self.seen.popitem(last=False)
+
+
+def _answer(
+    role: str,
+    fields: dict[str, Any],
+    forced: str,
+    answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+) -> dict[str, Any]:
+    """The answer to a new request: refused input, a forced outcome, or the magic values'."""
+    wrong = [name for name in protocol.ROLE_FIELDS[role] if not _text(fields.get(name))]
+    if wrong:
+        return {"result": "invalid_input", "reason": "validation_failed", "billable": False}
+    if forced in protocol.UNAVAILABLE:
+        return {"result": forced, "billable": False}
+    try:
+        answer = answers[role](fields)
+    except UpstreamUnavailable:
+        return {"result": "busy", "billable": False}
+    except binascii.Error:  # a photo that is not base64
+        return {"result": "invalid_input", "reason": "image_unreadable", "billable": False}
+    if answer["result"] in BILLED:
+        answer["billable"] = True  # as a real provider bills a definite answer
+    return answer
+
+
+def _text(value: Any) -> bool:
+    """A non-empty string."""
+    return isinstance(value, str) and bool(value)
 
 
 def _answers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -62,7 +102,7 @@ def _answers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     return {
         "identity": lambda f: protocol.answer_of(identity.verify(f["name"], f["id_number"])),
         "portrait": lambda f: protocol.answer_of(
-            portrait.compare(f["name"], f["id_number"], base64.b64decode(f["photo"]))
+            portrait.compare(f["name"], f["id_number"], base64.b64decode(f["photo"], validate=True))
         ),
         "bank": lambda f: protocol.answer_of(
             bank.verify(f["card_number"], f["name"], f["id_number"], f["phone"])
@@ -100,27 +140,16 @@ def create_sandbox_app(
         _misbehave(knobs, forced)
         try:
             fields = json.loads(body)
-            rid = str(fields["request_id"])
-            missing = [name for name in protocol.ROLE_FIELDS[role] if not fields.get(name)]
+            rid = fields["request_id"]
         except (ValueError, KeyError, TypeError):
             return Response(status=400)
-        if rid in knobs.seen:
-            return _signed(secret, rid, knobs.seen[rid])
-        if missing:
-            answer = {"result": "invalid_input", "reason": "validation_failed", "billable": False}
-        elif forced in ("busy", "daily_limit"):
-            answer = {"result": forced, "billable": False}
-        else:
-            try:
-                answer = answers[role](fields)
-            except UpstreamUnavailable:
-                answer = {"result": "busy", "billable": False}
-        answer = {"request_id": rid, **answer}
-        if answer["result"] in BILLED:
-            answer["billable"] = True  # as a real provider bills a definite answer
-        if answer["result"] not in protocol.UNAVAILABLE:
-            knobs.seen[rid] = answer
-        return _signed(secret, rid, answer)
+        if not isinstance(rid, str) or not 0 < len(rid) <= protocol.MAX_REQUEST_ID:
+            return Response(status=400)
+        with knobs.lock:  # one answer per request id, even for two repeats at once
+            answer = knobs.seen.get((role, rid)) or _answer(role, fields, forced, answers)
+            if answer["result"] not in protocol.UNAVAILABLE:
+                knobs.remember((role, rid), answer | {"request_id": rid})
+        return _signed(secret, rid, {"request_id": rid, **answer})
 
     return app
 

@@ -13,7 +13,7 @@ from typing import Any, Self
 from adapters.http_verifiers import protocol
 from adapters.http_verifiers.client import DEFAULT_TIMEOUT, VerifierClient
 from kyc_service.domain.errors import UpstreamUnavailable
-from kyc_service.domain.results import CheckOutcome, Mismatch, Payment
+from kyc_service.domain.results import CheckOutcome, Match, Payment
 from kyc_service.ports import (
     AccountVerifier,
     BankVerifier,
@@ -133,14 +133,16 @@ class HttpAccountVerifier(_HttpVerifier, AccountVerifier):
     def pay_micro_deposit(
         self, bank_name: str, account_number: str, account_name: str, *, request_id: str = ""
     ) -> Payment:
-        """Ask for a payment; return its amount."""
+        """Ask for a payment; return it (its amount, whether it was charged)."""
         fields = {"bank_name": bank_name, "account_number": account_number}
         answer = self.client.call(fields | {"account_name": account_name}, request_id)
         amount, billable = answer.get("amount"), answer.get("billable")
-        if answer.get("result") != "match" or not isinstance(amount, str):
-            raise UpstreamUnavailable("the account verifier did not pay")
-        if not isinstance(billable, bool):
+        if not isinstance(billable, bool) or answer.get("result") not in protocol.RESULTS:
             raise UpstreamUnavailable("the account verifier answered badly")
+        if answer["result"] != "match":
+            raise UpstreamUnavailable("the account verifier did not pay", billable=billable)
+        if not (isinstance(amount, str) and protocol.AMOUNT.fullmatch(amount)):
+            raise UpstreamUnavailable("the account verifier paid no amount", billable=billable)
         return Payment(amount, billable=billable)
 
 
@@ -149,8 +151,10 @@ class HttpSmsSender(_HttpVerifier, SmsSender):
 
     role = "sms"
 
-    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
+    def send(self, phone: str, text: str, *, request_id: str = "") -> Match:
         """Ask the gateway to send it."""
         outcome = self.ask(request_id, phone=phone, text=text)
-        if isinstance(outcome, Mismatch):
-            raise UpstreamUnavailable("the SMS gateway refused the message")
+        if not isinstance(outcome, Match):
+            refused = "the SMS gateway refused the message"
+            raise UpstreamUnavailable(refused, billable=outcome.billable)
+        return outcome

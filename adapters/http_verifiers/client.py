@@ -4,7 +4,6 @@ safe retries, a circuit breaker, and signatures checked both ways."""
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -62,11 +61,6 @@ class CircuitBreaker:
                 self.opened_at = self.clock()
 
 
-def new_request_id() -> str:
-    """A fresh request id, for a call the caller gave none (its retries here still share it)."""
-    return "vr_" + secrets.token_hex(16)
-
-
 class VerifierClient:
     """Calls one role of one verifier."""
 
@@ -86,13 +80,14 @@ class VerifierClient:
         self.breaker = breaker or CircuitBreaker()
         self.clock = clock
         self.session = requests.Session()
+        self.session.trust_env = False  # no proxy from the environment sees the fields
 
     def call(self, fields: Mapping[str, str], request_id: str = "") -> dict[str, Any]:
         """Send the fields under ``request_id`` (the caller's stable id of this check, or a new
         one); return the verified answer, or raise ``UpstreamUnavailable``."""
         if not self.breaker.allow():
             raise UpstreamUnavailable(f"the {self.role} verifier is failing: circuit open")
-        payload = {"request_id": request_id or new_request_id(), **fields}
+        payload = {"request_id": request_id or protocol.new_request_id(), **fields}
         body = json.dumps(payload, ensure_ascii=False).encode()
         for attempt in range(RETRIES + 1):
             try:
@@ -119,8 +114,10 @@ class VerifierClient:
             ),
         }
         try:
-            response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
-        except (requests.Timeout, requests.ConnectionError):
+            response = self.session.post(
+                self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.RequestException:  # timeout, lost connection, a broken stream
             raise _Retryable from None
         if response.status_code >= 500:
             raise _Retryable

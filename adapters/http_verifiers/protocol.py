@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +42,18 @@ RESULTS = ("match", "mismatch", "no_record", "invalid_input", "daily_limit", "bu
 """``match``; ``mismatch`` with its ``reason``; ``no_record``; ``invalid_input``;
 ``daily_limit`` and ``busy`` (the verifier cannot answer now: retry later)."""
 UNAVAILABLE = frozenset({"daily_limit", "busy"})
+
+
+REASON = re.compile(r"[a-z_]{1,64}")
+"""A reason is a failure code (``name_id_mismatch``): nothing else reaches a client."""
+AMOUNT = re.compile(r"0\.(0[1-9]|[1-9][0-9])")
+"""A micro-deposit: 0.01–0.99 CNY, two decimals."""
+MAX_REQUEST_ID = 64
+
+
+def new_request_id() -> str:
+    """A fresh request id, for a call the caller gave none (its repeats still share it)."""
+    return "vr_" + secrets.token_hex(16)
 
 
 def body_digest(body: bytes) -> str:
@@ -103,15 +118,24 @@ def outcome_of(answer: Mapping[str, Any], no_record: str) -> CheckOutcome | None
     if result in UNAVAILABLE:
         return None
     score = answer.get("score")
-    if score is not None and not isinstance(score, int | float):
+    if score is not None and not _is_score(score):
         raise ValueError("malformed score")
+    reason = answer.get("reason")
+    if reason is not None and not (isinstance(reason, str) and REASON.fullmatch(reason)):
+        raise ValueError("a reason that is not a failure code")
     if result == "match":
         return Match(billable=billable, score=score)
     if result == "no_record":
         return NotFound(str(answer.get("reason") or no_record), billable=billable)
     if result == "invalid_input":
         return Mismatch(str(answer.get("reason") or "invalid_input"), billable=billable)
-    reason = answer.get("reason")
-    if not isinstance(reason, str) or not reason:
+    if reason is None:
         raise ValueError("a mismatch without its reason")
     return Mismatch(reason, billable=billable, score=score)
+
+
+def _is_score(value: Any) -> bool:
+    """A number in 0–1 (not a boolean, not NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and 0 <= value <= 1

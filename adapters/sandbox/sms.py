@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
+from kyc_service.domain.results import Match
 from kyc_service.ports import SmsSender
 
 
@@ -15,7 +16,8 @@ class SandboxSmsSender(SmsSender):
         self._lock = threading.Lock()
         self.outbox: deque[tuple[str, str]] = deque(maxlen=keep)
 
-    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
-        """Record the message; nothing leaves the process."""
+    def send(self, phone: str, text: str, *, request_id: str = "") -> Match:
+        """Record the message; nothing leaves the process (and nothing is charged)."""
         with self._lock:
             self.outbox.append((phone, text))
+        return Match(billable=False)

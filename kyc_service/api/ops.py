@@ -10,7 +10,7 @@ from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
 from kyc_service.services.review import review_verification
-from kyc_service.services.upstream_calls import usage
+from kyc_service.services.upstream_calls import usage, usage_period
 from schemas.common import ErrorSchema
 from schemas.usage import UsageArgsSchema, UsageSchema
 from schemas.verifications import ReviewSchema, VerificationSchema
@@ -35,11 +35,13 @@ def review(body: dict[str, Any], verification_id: str) -> Verification:
 @blueprint.get("/usage")
 @blueprint.arguments(UsageArgsSchema, location="query")
 @blueprint.response(200, UsageSchema)
+@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
+@blueprint.alt_response(422, schema=ErrorSchema, description="A bad or too long period")
 @requires(Scope.OPS)
 def upstream_usage(args: dict[str, Any]) -> dict[str, Any]:
     """Upstream verifier calls of the key's tenant and mode in ``[from, to)``, per role and
     provider: count, billable count, outcomes (the call ledger; no personal data)."""
-    principal = current_principal()
-    start, end = args["start"], args["end"]
-    data = usage(services(), principal.tenant_id, principal.mode, start, end)
+    kyc, principal = services(), current_principal()
+    start, end = usage_period(kyc.clock(), args["start"], args["end"])
+    data = usage(kyc, principal.tenant_id, principal.mode, start, end)
     return {"start": start, "end": end, "mode": principal.mode.value, "data": data}

@@ -158,11 +158,19 @@ class RateLimited(KycError):
 
 
 class UpstreamUnavailable(KycError):
-    """An upstream verifier did not answer; the call may be retried (503)."""
+    """An upstream verifier did not answer; the call may be retried (503).
+
+    ``billable`` is true when the verifier said it charged the call although its answer
+    was of no use (a refused payment or message): the call ledger counts it.
+    """
 
     status = 503
     type = "upstream_unavailable"
     code = "upstream_unavailable"
+
+    def __init__(self, message: str, *, billable: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.billable = billable
 
 
 class ServiceUnavailable(KycError):

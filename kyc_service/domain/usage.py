@@ -34,14 +34,12 @@ def request_id_for(verification_id: str, check: str) -> str:
     return "vr_" + encode_bytes(digest[:16])
 
 
-def outcome_name(answer: CheckOutcome | Payment | None) -> str:
+def outcome_name(role: str, answer: CheckOutcome | Payment) -> str:
     """The ledger's word for an answer: match, mismatch, no_record, paid, sent."""
-    if answer is None:
-        return "sent"
     if isinstance(answer, Payment):
         return "paid"
     if isinstance(answer, Match):
-        return "match"
+        return "sent" if role == "sms" else "match"
     if isinstance(answer, NotFound):
         return "no_record"
     return "mismatch"

@@ -55,7 +55,7 @@ class SqlUpstreamCallRepository:
         statement = self._insert(values).on_conflict_do_nothing(
             index_elements=["request_id"], index_where=LEDGER.c.billable
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.session.execute(statement.returning(LEDGER.c.seq)).first() is not None
 
     def _insert(self, values: dict[str, object]) -> Insert:
         """An ``INSERT`` of the session's dialect (both know ``ON CONFLICT``)."""

@@ -24,6 +24,7 @@ from kyc_service.domain.results import (
     FaceBox,
     FaceComparison,
     FoundDocument,
+    Match,
     Payment,
     SealFinding,
     TextLine,
@@ -105,8 +106,9 @@ class SmsSender(Adapter):
     """Sends a text message to a mainland mobile number."""
 
     @abstractmethod
-    def send(self, phone: str, text: str, *, request_id: str = "") -> None:
-        """Send ``text`` to ``phone``; raise UpstreamUnavailable when the gateway fails."""
+    def send(self, phone: str, text: str, *, request_id: str = "") -> Match:
+        """Send ``text`` to ``phone`` (``Match``: sent; its ``billable``: charged); raise
+        UpstreamUnavailable when the gateway fails."""
 
 
 class FaceMatcher(Adapter):

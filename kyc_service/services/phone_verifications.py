@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +22,10 @@ from kyc_service.domain.identifiers import validate_mobile
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.masking import mask_phone
 from kyc_service.domain.phone import PENDING, VERIFIED
-from kyc_service.domain.usage import UNAVAILABLE, UpstreamCall, request_id_for
+from kyc_service.domain.usage import UpstreamCall
 from kyc_service.ports import SmsSender
 from kyc_service.ports.storage import UnitOfWork
+from kyc_service.services.upstream_calls import metered
 
 Clock = Callable[[], datetime]
 
@@ -145,29 +145,35 @@ class Sender:
 
 
 def _send_or_withdraw(uow: UnitOfWork, pv_id: str, sender: Sender, number: str, code: str) -> None:
-    """Send the code; if that fails, delete the phone verification (it does not count)."""
-    rid = request_id_for(pv_id, "sms")
-    started = time.perf_counter()
+    """Send the code; if that fails, delete the phone verification (it does not count).
+    Either way the send is written to the call ledger."""
+    calls: list[UpstreamCall] = []
+    text = SMS_TEXT.format(code=code)
     try:
-        sender.port.send(number, SMS_TEXT.format(code=code), request_id=rid)
+        metered(
+            sender.port,
+            sender.provider,
+            "sms",
+            pv_id,
+            "phone_verification",
+            lambda port, rid: port.send(number, text, request_id=rid),
+            calls.append,
+        )
     except Exception:
-        _note(uow, sender, rid, started, sent=False)
         with uow:
             uow.phones.delete(pv_id)
             uow.commit()
         raise
-    _note(uow, sender, rid, started, sent=True)
+    finally:
+        _write(uow, sender, calls)
 
 
-def _note(uow: UnitOfWork, sender: Sender, rid: str, started: float, *, sent: bool) -> None:
-    """Write the send to the call ledger (a message sent is billed; a failed one is not)."""
-    latency = round((time.perf_counter() - started) * 1000)
-    outcome = "sent" if sent else UNAVAILABLE
-    call = UpstreamCall("sms", sender.provider, "phone_verification", rid, outcome, sent, latency)
+def _write(uow: UnitOfWork, sender: Sender, calls: list[UpstreamCall]) -> None:
+    """Write the send to the call ledger."""
     principal = sender.principal
     with uow:
         uow.upstream_calls.add(
-            principal.tenant_id, principal.mode.value, None, [call], sender.clock()
+            principal.tenant_id, principal.mode.value, None, calls, sender.clock()
         )
         uow.commit()
 

@@ -44,7 +44,7 @@ from kyc_service.services.card_reading import (
 )
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 from kyc_service.services.events import save
-from kyc_service.services.upstream_calls import Answer, metered, record_calls
+from kyc_service.services.upstream_calls import Answer, metered_port, record_calls
 
 log = logging.getLogger(__name__)
 ACTOR = "system:checks"
@@ -64,7 +64,15 @@ class CheckInput:
     rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
     verification_id: str = ""
     calls: list[UpstreamCall] = field(default_factory=list)
-    """The upstream calls of this run, for the call ledger."""
+    """The upstream calls of this run."""
+    ledger: Callable[[UpstreamCall], None] | None = None
+    """Writes a call to the call ledger at once (a worker killed later loses none)."""
+
+    def note_call(self, call: UpstreamCall) -> None:
+        """Keep an upstream call of this run, and write it to the ledger."""
+        self.calls.append(call)
+        if self.ledger is not None:
+            self.ledger(call)
 
     def rectified_front(self, imaging: Any) -> tuple[np.ndarray, bool] | None:
         """The ID card front and whether it is rectified (once per run); None without one."""
@@ -107,7 +115,9 @@ def ask_upstream(
 ) -> Answer:
     """Call the ``role`` port for ``check_name`` of this run's verification, noting the call
     in ``given.calls`` for the ledger (see ``services.upstream_calls.metered``)."""
-    return metered(adapters, given.mode, given.verification_id, role, check_name, call, given.calls)
+    return metered_port(
+        adapters, given.mode, given.verification_id, role, check_name, call, given.note_call
+    )
 
 
 def _outcome(name: str, outcome: CheckOutcome) -> CheckResult:
@@ -269,13 +279,12 @@ def run_checks(deps: CheckDependencies, verification_id: str) -> None:
     if loaded is None:
         return
     given, checks, tenant_id = loaded
+    given.ledger = lambda call: record_calls(deps, tenant_id, given.mode, verification_id, [call])
     try:
         result = run_steps(deps.adapters, given, checks)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
         _cancel_erased(deps, verification_id, gone.reason)
         return
-    finally:  # whatever happened, the calls made were made
-        record_calls(deps, tenant_id, given.mode, verification_id, given.calls)
     _record(deps, verification_id, result)
 
 

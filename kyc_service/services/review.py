@@ -17,7 +17,7 @@ from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import BANK_ACCOUNT_CHECK, Status, SubjectType, Verification
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
-from kyc_service.services.upstream_calls import metered, record_calls
+from kyc_service.services.upstream_calls import metered_port, record_calls_after
 
 REJECTED_BY_REVIEW = ErrorInfo("rejected_in_review", "a reviewer rejected this verification")
 
@@ -34,7 +34,7 @@ def review_verification(
     try:
         return _decide(deps, principal, verification_id, decision, note, calls)
     finally:  # a deposit paid is in the ledger, whatever became of the decision
-        record_calls(deps, principal.tenant_id, principal.mode, verification_id, calls)
+        record_calls_after(deps, principal.tenant_id, principal.mode, verification_id, calls)
 
 
 def _decide(
@@ -105,13 +105,13 @@ def _pay(
     except DataUnavailable:
         raise Conflict("the organization's data is gone: it cannot be approved") from None
     account = (fields[sealed.BANK_NAME], fields[sealed.ACCOUNT_NUMBER], fields[sealed.ORG_NAME])
-    payment = metered(
+    payment = metered_port(
         deps.adapters,
         principal.mode,
         verification.id,
         "account",
         BANK_ACCOUNT_CHECK,
         lambda port, rid: port.pay_micro_deposit(*account, request_id=rid),
-        calls,
+        calls.append,
     )
     return payment.amount

@@ -10,46 +10,61 @@ as not billable).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from kyc_service.domain.access import Mode
-from kyc_service.domain.errors import UpstreamUnavailable
+from kyc_service.domain.errors import InvalidRequest, UpstreamUnavailable
 from kyc_service.domain.usage import UNAVAILABLE, UpstreamCall, outcome_name, request_id_for
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 
 Answer = TypeVar("Answer")
+log = logging.getLogger(__name__)
 
 
 def metered(
+    port: Any,
+    provider: str,
+    role: str,
+    owner_id: str,
+    check: str,
+    call: Callable[[Any, str], Answer],
+    note: Callable[[UpstreamCall], None],
+) -> Answer:
+    """Run ``call(port, request_id)`` for ``check`` of the verification (or phone check)
+    ``owner_id``, and give the call's record to ``note`` — also when it raises
+    ``UpstreamUnavailable`` (billable only if the verifier said so)."""
+    rid = request_id_for(owner_id, check)
+    started = time.perf_counter()
+
+    def noted(outcome: str, billable: bool) -> None:
+        latency = round((time.perf_counter() - started) * 1000)
+        note(UpstreamCall(role, provider, check, rid, outcome, billable, latency))
+
+    try:
+        answer = call(port, rid)
+    except UpstreamUnavailable as down:
+        noted(UNAVAILABLE, down.billable)
+        raise
+    noted(outcome_name(role, answer), bool(getattr(answer, "billable", False)))
+    return answer
+
+
+def metered_port(
     adapters: AdapterLookup,
     mode: Mode,
     verification_id: str,
     role: str,
     check: str,
     call: Callable[[Any, str], Answer],
-    calls: list[UpstreamCall],
+    note: Callable[[UpstreamCall], None],
 ) -> Answer:
-    """Run ``call(port, request_id)`` on the ``role`` port and append its record to
-    ``calls`` — also when it raises ``UpstreamUnavailable`` (then not billable)."""
-    port = adapters.get(role, mode)
-    rid = request_id_for(verification_id, check)
-    started = time.perf_counter()
-
-    def note(outcome: str, billable: bool) -> None:
-        latency = round((time.perf_counter() - started) * 1000)
-        provider = adapters.name_for(role, mode)
-        calls.append(UpstreamCall(role, provider, check, rid, outcome, billable, latency))
-
-    try:
-        answer = call(port, rid)
-    except UpstreamUnavailable:
-        note(UNAVAILABLE, False)
-        raise
-    note(outcome_name(answer), bool(getattr(answer, "billable", False)))
-    return answer
+    """:func:`metered` on the ``role`` port of ``mode``."""
+    port, provider = adapters.get(role, mode), adapters.name_for(role, mode)
+    return metered(port, provider, role, verification_id, check, call, note)
 
 
 def record_calls(
@@ -66,6 +81,39 @@ def record_calls(
     with deps.unit_of_work() as uow:
         uow.upstream_calls.add(tenant_id, mode.value, verification_id, calls, deps.clock())
         uow.commit()
+
+
+def record_calls_after(
+    deps: CheckDependencies,
+    tenant_id: str,
+    mode: Mode,
+    verification_id: str | None,
+    calls: Sequence[UpstreamCall],
+) -> None:
+    """``record_calls`` at the end of a use case (in a ``finally``): a failure to write is
+    logged, never raised over the use case's own outcome."""
+    try:
+        record_calls(deps, tenant_id, mode, verification_id, calls)
+    except Exception:  # noqa: BLE001 - the use case's own error (or answer) wins
+        log.error("the call ledger could not be written (%d calls)", len(calls))
+
+
+DEFAULT_PERIOD = timedelta(days=30)
+MAX_PERIOD = timedelta(days=366)
+
+
+def usage_period(
+    now: datetime, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """``[start, end)``: by default the 30 days up to now (or up to ``end``); ``start``
+    before ``end``, at most 366 days apart — else 422 naming the parameter at fault."""
+    end = end or now
+    start = start or end - DEFAULT_PERIOD
+    if start >= end:
+        raise InvalidRequest("from must be before to", field="from")
+    if end - start > MAX_PERIOD:
+        raise InvalidRequest("at most 366 days at once", field="from")
+    return start, end
 
 
 def usage(

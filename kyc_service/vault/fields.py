@@ -90,8 +90,9 @@ class SealedFields(SubjectKeys):
                 VaultFieldRow.verification_id == verification_id,
             )
         ).all()
-        if not rows:  # erased between the subject's read and this one (SQLite reads unlocked)
-            raise DataUnavailable("erased")
+        if not rows:  # gone since the subject was read (SQLite reads take no lock): say why
+            self._readable_subject(session, ref)  # raises erased or past_retention now
+            raise DataUnavailable("not_held")
         opened = {
             row.name: open_sealed(
                 data_key, row.ciphertext, self._field_context(subject, verification_id, row.name)
