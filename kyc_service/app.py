@@ -25,7 +25,12 @@ from kyc_service.api import (
     verifications,
     webhooks,
 )
-from kyc_service.api.context import assign_request_id, authenticate_request, services
+from kyc_service.api.context import (
+    assign_request_id,
+    authenticate_request,
+    check_scope_of_view,
+    services,
+)
 from kyc_service.api.request_guard import guard_request
 from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
@@ -86,10 +91,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_hooks(app: Flask) -> None:
-    """Request id, timing, content type, authentication, request guard, rate limit, idempotency."""
+    """Request id, timing, content type, authentication, the view's scope, request guard, rate
+    limit, idempotency."""
     app.before_request(_start_request)
     app.before_request(_refuse_unknown_body_type)
     app.before_request(_authenticate_or_count)
+    app.before_request(check_scope_of_view)
     app.before_request(guard_request)
     _rate_limiter(app)
     idempotency.register(app)

@@ -288,3 +288,35 @@ class ReviewSchema(StrictSchema):
 
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     note = fields.String(validate=validate.Length(max=1000))
+
+
+class ReviewQueueArgsSchema(ListArgsSchema):
+    """``GET /v1/ops/verifications``: by default the review queue (``status=in_review``)."""
+
+    status = fields.String(
+        load_default=Status.IN_REVIEW.value, validate=validate.OneOf([s.value for s in Status])
+    )
+
+
+class ReviewReasonsSchema(Schema):
+    """Why a verification waits for a person, and since when."""
+
+    reasons = fields.List(
+        fields.Nested(CheckSchema),
+        required=True,
+        metadata={"description": "the checks that failed softly or could not run"},
+    )
+    since = UtcTimestamp(required=True)
+    waiting_seconds = fields.Integer(required=True)
+
+
+class ReviewQueueItemSchema(VerificationSchema):
+    """A verification in the queue, with ``review``: its reasons and its wait."""
+
+    review = fields.Function(lambda entry: ReviewReasonsSchema().dump(entry), required=True)
+
+
+class ReviewQueueSchema(ListSchema):
+    """A page of the review queue, oldest first."""
+
+    data = fields.List(fields.Nested(ReviewQueueItemSchema), required=True)

@@ -97,15 +97,20 @@ class FakeVerifications:
         limit: int,
         after_seq: int | None = None,
         filters: Mapping[str, str] | None = None,
+        oldest_first: bool = False,
     ) -> Sequence[Verification]:
+        def after(v: Verification) -> bool:
+            seq = v.seq or 0
+            return after_seq is None or (seq > after_seq if oldest_first else seq < after_seq)
+
         found = [
             v
             for v in self.state.verifications.values()
             if (v.tenant_id, v.mode) == (tenant_id, mode)
-            and (after_seq is None or (v.seq or 0) < after_seq)
+            and after(v)
             and all(str(getattr(v, k)) == value for k, value in (filters or {}).items())
         ]
-        found.sort(key=lambda v: v.seq or 0, reverse=True)
+        found.sort(key=lambda v: v.seq or 0, reverse=not oldest_first)
         return [self._out(v) for v in found[:limit]]
 
     def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from kyc_service.domain.access import Principal, Scope
 from kyc_service.domain.errors import AuthenticationFailed, PermissionDenied
@@ -70,8 +71,27 @@ def requires(scope: Scope) -> Callable[[F], F]:
 
 
 def check_scope_of_view() -> None:
-    """Refuse now (403) a request whose view needs a scope the caller's key lacks."""
-    view = current_app.view_functions.get(request.endpoint or "")
+    """Refuse now (403) a request whose view needs a scope the caller's key lacks — before
+    its arguments are read, and also when its method is not allowed: a narrow key learns
+    nothing of what lies behind the scope (no 404, 405 or 422 first)."""
+    view = current_app.view_functions.get(request.endpoint or _endpoint_of_other_method())
     scope = getattr(view, "required_scope", None)
     if scope is not None and "principal" in g and not current_principal().can(scope):
         raise PermissionDenied(f"this key lacks the scope {scope.value}")
+
+
+def _endpoint_of_other_method() -> str:
+    """The endpoint of the request's path under another method (a 405), or ``""``."""
+    failed = request.routing_exception
+    allowed = getattr(failed, "valid_methods", None)
+    if not allowed:
+        return ""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in allowed:
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint in current_app.view_functions:
+            return str(endpoint)
+    return ""

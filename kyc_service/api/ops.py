@@ -9,11 +9,16 @@ from flask_smorest import Blueprint
 from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
-from kyc_service.services.review import review_verification
+from kyc_service.services.review import review_queue, review_verification
 from kyc_service.services.upstream_calls import usage, usage_period
 from schemas.common import ErrorSchema
 from schemas.usage import UsageArgsSchema, UsageSchema
-from schemas.verifications import ReviewSchema, VerificationSchema
+from schemas.verifications import (
+    ReviewQueueArgsSchema,
+    ReviewQueueSchema,
+    ReviewSchema,
+    VerificationSchema,
+)
 
 blueprint = Blueprint(
     "ops", __name__, url_prefix="/v1/ops", description="Review and re-verification (scope ops)."
@@ -45,3 +50,16 @@ def upstream_usage(args: dict[str, Any]) -> dict[str, Any]:
     start, end = usage_period(kyc.clock(), args["start"], args["end"])
     data = usage(kyc, principal.tenant_id, principal.mode, start, end)
     return {"start": start, "end": end, "mode": principal.mode.value, "data": data}
+
+
+@blueprint.get("/verifications")
+@blueprint.arguments(ReviewQueueArgsSchema, location="query")
+@blueprint.response(200, ReviewQueueSchema)
+@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
+@requires(Scope.OPS)
+def queue(args: dict[str, Any]) -> dict[str, Any]:
+    """The review queue (``status=in_review`` by default), oldest first, each with the
+    checks that sent it there and how long it has waited."""
+    kyc = services()
+    page = review_queue(kyc.unit_of_work(), current_principal(), kyc.clock(), **args)
+    return {"data": page.data, "has_more": page.has_more}

@@ -158,16 +158,21 @@ class SqlVerificationRepository:
         limit: int,
         after_seq: int | None = None,
         filters: Mapping[str, str] | None = None,
+        oldest_first: bool = False,
     ) -> Sequence[Verification]:
-        """Return up to ``limit`` verifications, newest first, older than ``after_seq``."""
+        """Return up to ``limit`` verifications after ``after_seq``: newest first (older
+        than it), or ``oldest_first`` (newer than it)."""
         query = select(VerificationRow.__table__).where(
             COLUMNS.tenant_id == tenant_id, COLUMNS.mode == mode
         )
         for name, value in (filters or {}).items():
             query = query.where(COLUMNS[name] == value)
         if after_seq is not None:
-            query = query.where(COLUMNS.seq < after_seq)
-        return self._many(query.order_by(COLUMNS.seq.desc()).limit(limit))
+            query = query.where(
+                COLUMNS.seq > after_seq if oldest_first else COLUMNS.seq < after_seq
+            )
+        order = COLUMNS.seq.asc() if oldest_first else COLUMNS.seq.desc()
+        return self._many(query.order_by(order).limit(limit))
 
     def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:
         """Return every verification of one subject, oldest first."""

@@ -51,8 +51,10 @@ class VerificationRepository(Protocol):
         limit: int,
         after_seq: int | None = None,
         filters: Mapping[str, str] | None = None,
+        oldest_first: bool = False,
     ) -> Sequence[Verification]:
-        """Return up to ``limit`` verifications, newest first, older than ``after_seq``."""
+        """Return up to ``limit`` verifications after ``after_seq``: newest first, or
+        ``oldest_first``."""
 
     def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:
         """Return every verification of one subject."""

@@ -1,4 +1,4 @@
-"""Ops review: a person decides a verification in ``in_review``.
+"""Ops review: the queue of verifications waiting for a person, and their decisions.
 
 An approval resumes the verification where it stopped: an organization whose bank account
 is not yet proven goes on to the micro-deposit (``awaiting_confirmation``); anything else
@@ -8,15 +8,21 @@ with the key that made it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Principal
-from kyc_service.domain.checks import ErrorInfo
+from kyc_service.domain.checks import CheckResult, CheckStatus, ErrorInfo
 from kyc_service.domain.errors import Conflict, ResourceMissing
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
 from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import BANK_ACCOUNT_CHECK, Status, SubjectType, Verification
+from kyc_service.ports.storage import UnitOfWork
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
+from kyc_service.services.pagination import Page, page_after
 from kyc_service.services.upstream_calls import metered_port, record_calls_after
 
 REJECTED_BY_REVIEW = ErrorInfo("rejected_in_review", "a reviewer rejected this verification")
@@ -115,3 +121,56 @@ def _pay(
         calls.append,
     )
     return payment.amount
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A verification in the review queue: why it is there, and since when."""
+
+    verification: Verification
+    reasons: list[CheckResult]
+    since: datetime
+    waiting_seconds: int
+
+    def __getattr__(self, name: str) -> Any:
+        """The verification's own attributes (the queue shows it as it is, plus ``review``)."""
+        return getattr(self.verification, name)
+
+
+def review_queue(
+    uow: UnitOfWork,
+    principal: Principal,
+    now: datetime,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    status: str = Status.IN_REVIEW.value,
+) -> Page:
+    """The tenant's verifications in ``status`` (the review queue), oldest first, each with
+    the checks that sent it there (soft failures, outages) and how long it has waited."""
+    tenant, mode = principal.tenant_id, principal.mode.value
+    with uow:
+        found = page_after(
+            limit,
+            starting_after,
+            cursor_seq=lambda id_: getattr(uow.verifications.get(tenant, mode, id_), "seq", None),
+            fetch=lambda after, count: uow.verifications.page(
+                tenant,
+                mode,
+                limit=count,
+                after_seq=after,
+                filters={"status": status},
+                oldest_first=True,
+            ),
+            noun="verification",
+        )
+    return Page([_entry(v, now) for v in found.data], found.has_more)
+
+
+def _entry(verification: Verification, now: datetime) -> QueueEntry:
+    """A queue entry: the failed or errored checks, and the time since the last change."""
+    reasons = [
+        c for c in verification.checks if c.status in (CheckStatus.FAILED, CheckStatus.ERROR)
+    ]
+    since = verification.updated_at
+    return QueueEntry(verification, reasons, since, max(0, int((now - since).total_seconds())))
