@@ -95,3 +95,50 @@ def test_a_key_with_the_scope_still_gets_405_for_a_wrong_method(client, make_key
     ops = make_key(scopes="ops")
     answer = client.delete("/v1/ops/verifications/ver_unknown/review", headers=ops)
     assert_error(answer, 405, "invalid_request", "method_not_allowed")
+
+
+def test_audit_events_name_the_actor_of_every_opening_masked(client, auth, make_key):
+    waiting = in_review(client, auth, "org-audit")
+    ops = make_key(scopes="ops")
+    before = client.get("/v1/ops/audit-events", headers=ops).get_json()
+    assert "ops.review" not in [e["action"] for e in before["data"]]
+    note = "seal seen on the original; called 13800138000, ID 11010519491231002X"
+    approved = client.post(
+        f"/v1/ops/verifications/{waiting}/review",
+        json={"decision": "approve", "note": note},
+        headers=ops,
+    )
+    assert approved.get_json()["status"] == "awaiting_confirmation"
+    assert client.delete("/v1/subjects/org-audit", headers=auth).status_code == 204
+    answer = client.get("/v1/ops/audit-events?reference=org-audit&limit=100", headers=ops)
+    assert answer.status_code == 200, answer.get_json()
+    events = answer.get_json()["data"]
+    actions = [e["action"] for e in reversed(events)]
+    assert actions[0] == "verification.checks" and actions[-1] == "subject.erased"
+    assert "ops.review" in actions and "ops.review.approve" in actions
+    decision = next(e for e in events if e["action"] == "ops.review.approve")
+    assert decision["actor"].startswith("key_") and decision["verification_id"] == waiting
+    assert (
+        "13800138000" not in decision["reason"] and "11010519491231002X" not in decision["reason"]
+    )
+    assert decision["reason"].startswith("seal seen on the original")
+    assert all(e["object"] == "audit_event" and e["reference"] == "org-audit" for e in events)
+    by_verification = client.get(f"/v1/ops/audit-events?verification={waiting}", headers=ops)
+    assert {e["verification_id"] for e in by_verification.get_json()["data"]} == {waiting}
+    first = client.get("/v1/ops/audit-events?reference=org-audit&limit=1", headers=ops).get_json()
+    assert first["has_more"] is True and first["data"][0]["id"] == events[0]["id"]
+    after = client.get(
+        f"/v1/ops/audit-events?reference=org-audit&limit=1&starting_after={events[0]['id']}",
+        headers=ops,
+    ).get_json()
+    assert after["data"][0]["id"] == events[1]["id"]
+    other = make_key(tenant="other", scopes="ops")
+    assert client.get("/v1/ops/audit-events", headers=other).get_json()["data"] == []
+    foreign_cursor = client.get(
+        f"/v1/ops/audit-events?starting_after={events[0]['id']}", headers=other
+    )
+    assert_error(foreign_cursor, 404, "not_found", "resource_missing")
+    narrow = make_key(scopes="verifications:read")
+    assert_error(
+        client.get("/v1/ops/audit-events", headers=narrow), 403, "permission", "scope_missing"
+    )

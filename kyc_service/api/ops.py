@@ -9,8 +9,10 @@ from flask_smorest import Blueprint
 from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
+from kyc_service.services.audit_events import list_audit_events
 from kyc_service.services.review import review_queue, review_verification
 from kyc_service.services.upstream_calls import usage, usage_period
+from schemas.audit import AuditEventArgsSchema, AuditEventListSchema
 from schemas.common import ErrorSchema
 from schemas.usage import UsageArgsSchema, UsageSchema
 from schemas.verifications import (
@@ -62,4 +64,16 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
     checks that sent it there and how long it has waited."""
     kyc = services()
     page = review_queue(kyc.unit_of_work(), current_principal(), kyc.clock(), **args)
+    return {"data": page.data, "has_more": page.has_more}
+
+
+@blueprint.get("/audit-events")
+@blueprint.arguments(AuditEventArgsSchema, location="query")
+@blueprint.response(200, AuditEventListSchema)
+@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
+@requires(Scope.OPS)
+def audit_events(args: dict[str, Any]) -> dict[str, Any]:
+    """Who did what to which subject, when (newest first; masked, never plain personal
+    data); ``verification=`` and ``reference=`` narrow it."""
+    page = list_audit_events(services().unit_of_work(), current_principal(), **args)
     return {"data": page.data, "has_more": page.has_more}

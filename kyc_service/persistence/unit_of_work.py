@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kyc_service.persistence.audit_event_repository import SqlAuditEventRepository
 from kyc_service.persistence.phone_repository import PhoneVerificationRepository
 from kyc_service.persistence.repositories import (
     ApiKeyRepository,
@@ -41,6 +42,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.phones = PhoneVerificationRepository(self.session)
         self.wrapped_values = SqlWrappedValueRepository(self.session)
         self.upstream_calls = SqlUpstreamCallRepository(self.session)
+        self.audit_events = SqlAuditEventRepository(self.session)
         return self
 
     def __exit__(

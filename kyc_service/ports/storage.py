@@ -242,6 +242,26 @@ class UpstreamCallRepository(Protocol):
         """A verification's calls, oldest first."""
 
 
+class AuditEventRepository(Protocol):
+    """The audit chain, read per tenant and mode. Records have ``id``, ``actor``,
+    ``action``, ``reference``, ``verification_id``, ``reason``, ``details``, ``created_at``."""
+
+    def seq_of(self, tenant_id: str, mode: str, event_id: str) -> int | None:
+        """The position of the tenant's event (None when unknown or foreign)."""
+
+    def page(
+        self,
+        tenant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        after_seq: int | None = None,
+        verification_id: str | None = None,
+        reference: str | None = None,
+    ) -> Sequence[Any]:
+        """Up to ``limit`` events older than ``after_seq``, newest first."""
+
+
 class UnitOfWork(ABC):
     """One transaction over the repositories."""
 
@@ -254,6 +274,7 @@ class UnitOfWork(ABC):
     phones: PhoneVerificationRepository
     wrapped_values: WrappedValueRepository
     upstream_calls: UpstreamCallRepository
+    audit_events: AuditEventRepository
 
     def __enter__(self) -> Self:
         return self
