@@ -320,3 +320,9 @@ class ReviewQueueSchema(ListSchema):
     """A page of the review queue, oldest first."""
 
     data = fields.List(fields.Nested(ReviewQueueItemSchema), required=True)
+
+
+class ReverifySchema(StrictSchema):
+    """``POST /v1/ops/verifications/{id}/reverify``: why the subject is verified again."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))

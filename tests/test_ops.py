@@ -142,3 +142,84 @@ def test_audit_events_name_the_actor_of_every_opening_masked(client, auth, make_
     assert_error(
         client.get("/v1/ops/audit-events", headers=narrow), 403, "permission", "scope_missing"
     )
+
+
+# --- re-verification ------------------------------------------------------------------------
+
+
+def reverify(client, key, verification_id, reason="annual review"):
+    return client.post(
+        f"/v1/ops/verifications/{verification_id}/reverify", json={"reason": reason}, headers=key
+    )
+
+
+def test_reverify_runs_every_check_again_from_the_data_held(app, client, auth, make_key):
+    body = individual_body(rng, reference="user-again")
+    parent = submit(client, auth, ready(client, auth, body)).get_json()
+    assert parent["status"] == "verified"
+    ops = make_key(scopes="ops")
+    answer = reverify(client, ops, parent["id"])
+    assert answer.status_code == 201, answer.get_json()
+    child = answer.get_json()
+    assert child["id"] != parent["id"] and child["parent_id"] == parent["id"]
+    assert (child["attempt"], child["status"], child["reference"]) == (2, "verified", "user-again")
+    assert child["individual"] == parent["individual"], "the same person, masked the same"
+    assert checks_of(child) == checks_of(parent)
+    again = client.get(f"/v1/verifications/{parent['id']}", headers=auth).get_json()
+    assert again == parent, "the parent is untouched"
+    third = reverify(client, ops, child["id"]).get_json()
+    assert (third["attempt"], third["parent_id"]) == (3, child["id"])
+    audit = client.get(f"/v1/ops/audit-events?verification={parent['id']}", headers=ops)
+    events = [e for e in audit.get_json()["data"] if e["action"] == "ops.reverify"]
+    assert all(e["actor"].startswith("key_") for e in events), "each opening names the key"
+    (event,) = [e for e in events if "new_verification" in e["details"]]
+    assert (
+        event["reason"] == "annual review" and event["details"]["new_verification"] == child["id"]
+    )
+
+
+def test_a_changed_answer_upstream_fails_the_new_attempt(app, client, auth, make_key):
+    from kyc_service.domain.access import Mode
+    from kyc_service.domain.results import Mismatch
+
+    parent = submit(client, auth, ready(client, auth, individual_body(rng))).get_json()
+    assert parent["status"] == "verified"
+    adapters = app.extensions["kyc"].adapters
+    bank = adapters.get("bank", Mode.TEST)
+    real = bank.verify
+    bank.verify = lambda *args, **kwargs: Mismatch("phone_mismatch", billable=False)
+    try:
+        child = reverify(client, make_key(scopes="ops"), parent["id"]).get_json()
+    finally:
+        bank.verify = real
+    assert child["status"] == "rejected"
+    assert checks_of(child)["bank_card"] == ("failed", "phone_mismatch")
+
+
+def test_reverify_of_an_organization_pays_a_new_deposit(client, auth, make_key):
+    from tests.test_organization_flow import confirm
+
+    body = organization_body(rng, agent=False, reference="org-again")
+    waiting = submit(client, auth, ready_organization(client, auth, body)).get_json()
+    assert confirm(client, auth, waiting["id"], "0.32").get_json()["status"] == "verified"
+    child = reverify(client, make_key(scopes="ops"), waiting["id"]).get_json()
+    assert (child["status"], child["attempt"]) == ("awaiting_confirmation", 2), checks_of(child)
+    assert confirm(client, auth, child["id"], "0.32").get_json()["status"] == "verified"
+
+
+def test_reverify_after_erasure_is_409_and_elsewhere_404(client, auth, make_key):
+    parent = submit(client, auth, ready(client, auth, individual_body(rng, reference="gone")))
+    parent_id = parent.get_json()["id"]
+    ops = make_key(scopes="ops")
+    for key in (make_key(tenant="other", scopes="ops"), make_key(mode="live", scopes="ops")):
+        assert_error(reverify(client, key, parent_id), 404, "not_found", "resource_missing")
+    narrow = make_key(scopes="verifications:write")
+    assert_error(reverify(client, narrow, parent_id), 403, "permission", "scope_missing")
+    assert_error(
+        client.post(f"/v1/ops/verifications/{parent_id}/reverify", json={}, headers=ops),
+        422,
+        "invalid_request",
+        "validation_failed",
+    )
+    assert client.delete("/v1/subjects/gone", headers=auth).status_code == 204
+    assert_error(reverify(client, ops, parent_id), 409, "conflict", "invalid_state")

@@ -10,12 +10,15 @@ from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
 from kyc_service.services.audit_events import list_audit_events
+from kyc_service.services.reverify import reverify
 from kyc_service.services.review import review_queue, review_verification
 from kyc_service.services.upstream_calls import usage, usage_period
+from kyc_service.services.verifications import get_verification
 from schemas.audit import AuditEventArgsSchema, AuditEventListSchema
 from schemas.common import ErrorSchema
 from schemas.usage import UsageArgsSchema, UsageSchema
 from schemas.verifications import (
+    ReverifySchema,
     ReviewQueueArgsSchema,
     ReviewQueueSchema,
     ReviewSchema,
@@ -77,3 +80,19 @@ def audit_events(args: dict[str, Any]) -> dict[str, Any]:
     data); ``verification=`` and ``reference=`` narrow it."""
     page = list_audit_events(services().unit_of_work(), current_principal(), **args)
     return {"data": page.data, "has_more": page.has_more}
+
+
+@blueprint.post("/verifications/<verification_id>/reverify")
+@blueprint.arguments(ReverifySchema)
+@blueprint.response(201, VerificationSchema)
+@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
+@blueprint.alt_response(404, schema=ErrorSchema, description="No such verification")
+@blueprint.alt_response(409, schema=ErrorSchema, description="The data was erased or expired")
+@requires(Scope.OPS)
+def reverify_verification(body: dict[str, Any], verification_id: str) -> Verification:
+    """Verify the subject again from the data held (no new uploads): a new verification
+    (``parent_id``, ``attempt`` + 1), submitted at once; the parent is untouched."""
+    kyc, principal = services(), current_principal()
+    child = reverify(kyc, principal, verification_id, body["reason"])
+    kyc.runner.submit("run_checks", verification_id=child.id)
+    return get_verification(kyc.unit_of_work(), principal, child.id)

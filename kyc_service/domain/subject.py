@@ -279,6 +279,33 @@ class Organization:
             if value
         }
 
+    @classmethod
+    def from_sealed(cls, fields: Mapping[str, str], shown: MaskedOrganization) -> Organization:
+        """Rebuild the organization from the fields opened in the vault; its kind and
+        certificate type (not personal data) come from the copy kept beside them."""
+
+        def person(name: str, number: str, phone: str) -> Person | None:
+            if name not in fields:
+                return None
+            return Person(fields[name], fields[number], fields.get(phone))
+
+        representative = person(sealed.REP_NAME, sealed.REP_ID_NUMBER, sealed.REP_PHONE)
+        if representative is None:
+            raise KeyError(sealed.REP_NAME)
+        return cls(
+            name=fields[sealed.ORG_NAME],
+            uscc=fields[sealed.USCC],
+            entity_kind=shown.entity_kind,
+            certificate_type=shown.certificate_type,
+            legal_representative=representative,
+            agent=person(sealed.AGENT_NAME, sealed.AGENT_ID_NUMBER, sealed.AGENT_PHONE),
+            bank_name=fields[sealed.BANK_NAME],
+            account_number=fields[sealed.ACCOUNT_NUMBER],
+            contact_name=fields.get(sealed.CONTACT_NAME),
+            contact_phone=fields.get(sealed.CONTACT_PHONE),
+            contact_email=fields.get(sealed.CONTACT_EMAIL),
+        )
+
     def masked(self) -> MaskedOrganization:
         """Return the display copy kept beside the sealed data."""
         return MaskedOrganization(

@@ -200,7 +200,7 @@ def create_verification(
     else:
         verification = Verification.open(individual=subject, **opening)
     with uow:
-        _seal(uow, vault, verification, subject)
+        seal_subject(uow, vault, verification, subject)
         save(uow, verification, new=True)
         uow.commit()
     return verification
@@ -211,7 +211,7 @@ def _subject(verification: Verification) -> SubjectRef:
     return SubjectRef(verification.tenant_id, verification.mode, verification.reference)
 
 
-def _seal(
+def seal_subject(
     uow: UnitOfWork,
     vault: SealedStore,
     verification: Verification,

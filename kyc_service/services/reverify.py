@@ -1,0 +1,111 @@
+"""Ops re-verification: a new attempt of a verification from the data the vault holds.
+
+The new verification (``parent_id`` = the old one, ``attempt`` + 1) gets a copy of the
+subject's sealed fields and documents — the subject is not asked again — and is submitted at
+once: every check runs again against the verifiers of the key's mode. The parent is not
+touched. Opening the parent's data is audited with the ops key and the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kyc_service.domain.access import Principal
+from kyc_service.domain.errors import Conflict, ResourceMissing
+from kyc_service.domain.ids import new_id
+from kyc_service.domain.sealing import DataUnavailable, SubjectRef
+from kyc_service.domain.subject import Individual, Organization
+from kyc_service.domain.verification import SubjectType, Verification
+from kyc_service.ports.storage import SealedStore, UnitOfWork
+from kyc_service.services.dependencies import CheckDependencies
+from kyc_service.services.events import save
+from kyc_service.services.verifications import DOCUMENT_PURPOSES, SUBMIT_LEASE, seal_subject
+
+ACTION = "ops.reverify"
+GONE = "the subject's data was erased or is past its retention: nothing to verify again"
+
+
+def reverify(
+    deps: CheckDependencies, principal: Principal, verification_id: str, reason: str
+) -> Verification:
+    """Create the next attempt of ``verification_id`` from the vault's data and submit it
+    (the caller runs its checks). 404 for another tenant's or mode's; 409 when the data is
+    gone."""
+    vault = deps.vault
+    with deps.unit_of_work() as uow:
+        parent = uow.verifications.get(principal.tenant_id, principal.mode.value, verification_id)
+        if parent is None:
+            raise ResourceMissing("no such verification", field="id")
+        if parent.redacted:
+            raise Conflict(GONE)
+        ref = SubjectRef(parent.tenant_id, parent.mode, parent.reference)
+        try:
+            subject, documents = _held(uow, vault, principal, parent, ref)
+        except DataUnavailable:
+            raise Conflict(GONE) from None
+        child = _next_attempt(parent, subject, vault.clock())
+        seal_subject(uow, vault, child, subject)
+        for kind, (image, media_type, quality) in documents.items():
+            purposes = DOCUMENT_PURPOSES.get(kind, ["real_name_authentication"])
+            vault.put_document(
+                uow, ref, child.id, kind, image, media_type, purposes, quality=quality
+            )
+        now = vault.clock()
+        child.documents_held(set(documents), now)
+        child.submit(now, SUBMIT_LEASE)
+        save(uow, child, new=True)
+        vault.record_action(
+            uow,
+            ref,
+            parent.id,
+            actor=principal.key_id,
+            action=ACTION,
+            reason=reason,
+            details={"new_verification": child.id, "attempt": child.attempt},
+        )
+        uow.commit()
+    return child
+
+
+def _held(
+    uow: UnitOfWork,
+    vault: SealedStore,
+    principal: Principal,
+    parent: Verification,
+    ref: SubjectRef,
+) -> tuple[Individual | Organization, dict[str, tuple[bytes, str, dict[str, Any]]]]:
+    """Open the parent's fields and documents (audited as the ops key's)."""
+    fields = vault.get_fields(uow, ref, parent.id, actor=principal.key_id, action=ACTION)
+    if parent.type == SubjectType.ORGANIZATION and parent.organization is not None:
+        subject: Individual | Organization = Organization.from_sealed(fields, parent.organization)
+    else:
+        subject = Individual.from_sealed(fields)
+    documents = {}
+    for kind, (document_id, quality) in vault.documents(uow, ref, parent.id).items():
+        image, media_type = vault.get_document(
+            uow, ref, document_id, actor=principal.key_id, action=ACTION
+        )
+        documents[kind] = (image, media_type, dict(quality))
+    return subject, documents
+
+
+def _next_attempt(
+    parent: Verification, subject: Individual | Organization, now: datetime
+) -> Verification:
+    """The new verification: the parent's subject, options and consent; attempt + 1."""
+    opening: dict[str, Any] = dict(
+        id=new_id("ver"),
+        tenant_id=parent.tenant_id,
+        mode=parent.mode,
+        reference=parent.reference,
+        options=parent.options,
+        consent=parent.consent,
+        now=now,
+    )
+    if isinstance(subject, Organization):
+        child = Verification.open(organization=subject, **opening)
+    else:
+        child = Verification.open(individual=subject, **opening)
+    child.attempt, child.parent_id = parent.attempt + 1, parent.id
+    return child
