@@ -10,7 +10,7 @@ as an event when the verification is saved.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -476,6 +476,23 @@ class Verification:
         self.decided_at = now
         self.next_attempt_at = None
         self._move(Status.CANCELED, now)
+
+    def forget_scores(self, check_names: frozenset[str], now: datetime) -> bool:
+        """Drop the scores of ``check_names`` (a withdrawn consent: face scores); tell
+        whether any was dropped. The results (passed, failed) stay."""
+        kept = [
+            replace(c, score=None) if c.name in check_names and c.score is not None else c
+            for c in self.checks
+        ]
+        if kept == self.checks:
+            return False
+        self.checks, self.updated_at = kept, now
+        return True
+
+    def withdraw(self, now: datetime, error: ErrorInfo) -> None:
+        """The subject withdrew a consent this verification needs: it cannot go on."""
+        self.cancel(now)
+        self.last_error = error
 
     def erase(self, now: datetime, error: ErrorInfo = SUBJECT_ERASED) -> None:
         """The subject's data is gone: keep a redacted shell, cancel it if it was not final.

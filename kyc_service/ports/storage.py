@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from kyc_service.domain.events import Event
-from kyc_service.domain.sealing import SubjectRef, SweepReport
+from kyc_service.domain.sealing import SubjectCopy, SubjectRef, SweepReport
 from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import Verification
 
@@ -363,6 +363,22 @@ class SealedStore(Protocol):
 
     def sweep(self, uow: UnitOfWork, batch: int = 500) -> SweepReport:
         """Delete what is past its retention."""
+
+    def export(
+        self, uow: UnitOfWork, ref: SubjectRef, *, actor: str, include_documents: bool = False
+    ) -> SubjectCopy | None:
+        """Everything held about the subject, opened (audited); None for one never held."""
+
+    def withdraw(
+        self, uow: UnitOfWork, ref: SubjectRef, purposes: Iterable[str], *, actor: str
+    ) -> int:
+        """Delete what was held only for the withdrawn purposes; return how many items."""
+
+    def withdrawn(self, uow: UnitOfWork, ref: SubjectRef) -> tuple[str, ...]:
+        """The purposes the subject has withdrawn (and not granted again since)."""
+
+    def consent_given(self, uow: UnitOfWork, ref: SubjectRef, purposes: Iterable[str]) -> None:
+        """A fresh consent grants withdrawn purposes again."""
 
     def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
         """A tenant-scoped keyed hash of ``value`` (the key is kept apart from the data)."""

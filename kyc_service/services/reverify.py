@@ -1,7 +1,8 @@
 """Ops re-verification: a new attempt of a verification from the data the vault holds.
 
 The new verification (``parent_id`` = the old one, ``attempt`` + 1) gets a copy of the
-subject's sealed fields and documents — the subject is not asked again — and is submitted at
+subject's sealed fields and documents (422 ``consent_required`` if a check needs a purpose
+the subject has withdrawn) — the subject is not asked again — and is submitted at
 once: every check runs again against the verifiers of the key's mode. The parent is not
 touched. Opening the parent's data is audited with the ops key and the reason.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kyc_service.domain import identifiers
 from kyc_service.domain.access import Principal
-from kyc_service.domain.errors import Conflict, ResourceMissing
+from kyc_service.domain.errors import Conflict, InvalidRequest, ResourceMissing
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
 from kyc_service.domain.subject import Individual, Organization
@@ -40,6 +42,7 @@ def reverify(
         if parent.redacted:
             raise Conflict(GONE)
         ref = SubjectRef(parent.tenant_id, parent.mode, parent.reference)
+        _refuse_withdrawn(parent, vault.withdrawn(uow, ref))
         try:
             subject, documents = _held(uow, vault, principal, parent, ref)
         except DataUnavailable:
@@ -66,6 +69,24 @@ def reverify(
         )
         uow.commit()
     return child
+
+
+def _refuse_withdrawn(parent: Verification, withdrawn: tuple[str, ...]) -> None:
+    """422 ``consent_required`` when a check of this verification needs a purpose the
+    subject has withdrawn since (a new verification with fresh consent is the way)."""
+    needed = identifiers.required_purposes(
+        bank_card=bool(parent.individual and parent.individual.bank_card),
+        face_match=parent.options.face_match,
+        bank_account=parent.type == SubjectType.ORGANIZATION,
+    )
+    gone = sorted(needed & set(withdrawn))
+    if gone:
+        raise InvalidRequest(
+            f"the subject has withdrawn consent for {', '.join(gone)}: ask them again with a "
+            "new verification",
+            code="consent_required",
+            field="consent",
+        )
 
 
 def _held(

@@ -200,6 +200,7 @@ def create_verification(
     else:
         verification = Verification.open(individual=subject, **opening)
     with uow:
+        vault.consent_given(uow, _subject(verification), verification.consent.purposes)
         seal_subject(uow, vault, verification, subject)
         save(uow, verification, new=True)
         uow.commit()

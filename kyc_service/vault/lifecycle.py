@@ -111,6 +111,23 @@ class SubjectLifecycle(SubjectKeys):
         return deleted
 
     @on_session
+    def withdrawn(self, session: Session, ref: SubjectRef) -> tuple[str, ...]:
+        """The purposes the subject has withdrawn (and not granted again since)."""
+        subject = self._find_subject(session, ref)
+        return tuple(subject.withdrawn_purposes or ()) if subject else ()
+
+    @on_session
+    def consent_given(self, session: Session, ref: SubjectRef, purposes: Iterable[str]) -> None:
+        """A fresh consent (a new verification) grants withdrawn purposes again."""
+        subject = self._find_subject(session, ref)
+        if subject is None or not subject.withdrawn_purposes:
+            return
+        still = sorted(set(subject.withdrawn_purposes) - set(purposes))
+        if still != sorted(subject.withdrawn_purposes):
+            subject.withdrawn_purposes = still
+            session.flush()
+
+    @on_session
     def sweep(self, session: Session, batch: int = 500) -> SweepReport:
         """Delete document images and erase subjects past their retention (safe to repeat)."""
         now = self.clock()

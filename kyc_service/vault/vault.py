@@ -20,6 +20,7 @@ from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.sealing import DataUnavailable, RetentionPolicy, SubjectRef, SweepReport
 from kyc_service.vault.audit import AuditLog
 from kyc_service.vault.documents import SealedDocuments
+from kyc_service.vault.export import SubjectExport
 from kyc_service.vault.fields import SealedFields
 from kyc_service.vault.keystore import KeyStore
 from kyc_service.vault.lifecycle import SYSTEM_ACTOR, SubjectLifecycle
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-class Vault(SealedFields, SealedDocuments, SubjectLifecycle):
+class Vault(SealedFields, SealedDocuments, SubjectLifecycle, SubjectExport):
     """The only place personal data is sealed and opened."""
 
     def __init__(
