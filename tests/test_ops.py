@@ -142,6 +142,16 @@ def test_audit_events_name_the_actor_of_every_opening_masked(client, auth, make_
     assert_error(
         client.get("/v1/ops/audit-events", headers=narrow), 403, "permission", "scope_missing"
     )
+    client.get("/v1/ops/verifications", headers=ops)
+    client.get("/v1/ops/usage", headers=ops)
+    reads = client.get("/v1/ops/audit-events?limit=100", headers=ops).get_json()["data"]
+    read_actions = {
+        e["action"]
+        for e in reads
+        if e["action"].startswith("ops.") and e["action"].endswith(".read")
+    }
+    assert read_actions == {"ops.queue.read", "ops.usage.read", "ops.audit_events.read"}
+    assert {e["actor"] for e in reads if e["action"] in read_actions} == {decision["actor"]}
 
 
 # --- re-verification ------------------------------------------------------------------------

@@ -123,7 +123,9 @@ def test_withdrawal_cancels_what_is_under_way_and_needs_it(client, auth):
     shown = client.get(f"/v1/verifications/{waiting['id']}", headers=auth).get_json()
     assert (shown["status"], shown["last_error"]["code"]) == ("canceled", "consent_withdrawn")
     fields = {f["name"] for f in export(client, auth, "org-withdraw").get_json()["fields"]}
-    assert "organization.bank_account.account_number" not in fields and "organization.name" in fields
+    assert (
+        "organization.bank_account.account_number" not in fields and "organization.name" in fields
+    )
 
 
 def test_a_bad_withdrawal_is_refused(client, auth, make_key):
@@ -148,3 +150,50 @@ def test_a_bad_withdrawal_is_refused(client, auth, make_key):
         "permission",
         "scope_missing",
     )
+
+
+def test_one_subjects_whole_life_reads_back_from_the_audit_log(app, client, auth, make_key):
+    """Checks, review, re-verification, export, withdrawal, erasure: each opening and each
+    decision names its actor; the chain verifies (``kyc-service audit verify``)."""
+    from tests.test_organization_flow import confirm
+
+    body = organization_body(rng, reference="org-life", face_match=True)
+    waiting = ready_organization(client, auth, body, sealed=False)
+    assert submit(client, auth, waiting).get_json()["status"] == "in_review"
+    ops = make_key(scopes="ops")
+    review = client.post(
+        f"/v1/ops/verifications/{waiting}/review",
+        json={"decision": "approve", "note": "seal checked"},
+        headers=ops,
+    )
+    assert review.get_json()["status"] == "awaiting_confirmation"
+    assert confirm(client, auth, waiting, "0.32").get_json()["status"] == "verified"
+    child = client.post(
+        f"/v1/ops/verifications/{waiting}/reverify", json={"reason": "yearly"}, headers=ops
+    ).get_json()
+    assert child["attempt"] == 2
+    assert export(client, auth, "org-life").status_code == 200
+    assert withdraw(client, auth, "org-life", ["facial_recognition"]).status_code == 200
+    assert client.delete("/v1/subjects/org-life", headers=auth).status_code == 204
+    events = client.get("/v1/ops/audit-events?reference=org-life&limit=100", headers=ops)
+    life = list(reversed(events.get_json()["data"]))
+    actions = [e["action"] for e in life]
+    milestones = [
+        "verification.checks",
+        "ops.review",
+        "ops.review.approve",
+        "ops.reverify",
+        "subject.exported",
+        "consent.withdrawn",
+        "subject.erased",
+    ]
+    positions = [actions.index(m) for m in milestones]
+    assert positions == sorted(positions), actions
+    for event in life:
+        assert event["actor"].startswith(("key_", "system:")), event
+    keys = {e["actor"] for e in life if e["actor"].startswith("key_")}
+    assert len(keys) == 2, "the ops key and the tenant's key, each named"
+    assert app.extensions["kyc"].verify_audit() is None
+    plain = events.get_data(as_text=True)
+    person = body["organization"]["legal_representative"]
+    assert person["name"] not in plain and person["id_number"] not in plain

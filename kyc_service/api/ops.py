@@ -53,7 +53,7 @@ def upstream_usage(args: dict[str, Any]) -> dict[str, Any]:
     provider: count, billable count, outcomes (the call ledger; no personal data)."""
     kyc, principal = services(), current_principal()
     start, end = usage_period(kyc.clock(), args["start"], args["end"])
-    data = usage(kyc, principal.tenant_id, principal.mode, start, end)
+    data = usage(kyc, principal.tenant_id, principal.mode, start, end, principal.key_id)
     return {"start": start, "end": end, "mode": principal.mode.value, "data": data}
 
 
@@ -66,7 +66,7 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
     """The review queue (``status=in_review`` by default), oldest first, each with the
     checks that sent it there and how long it has waited."""
     kyc = services()
-    page = review_queue(kyc.unit_of_work(), current_principal(), kyc.clock(), **args)
+    page = review_queue(kyc.unit_of_work(), kyc.vault, current_principal(), kyc.clock(), **args)
     return {"data": page.data, "has_more": page.has_more}
 
 
@@ -78,7 +78,8 @@ def queue(args: dict[str, Any]) -> dict[str, Any]:
 def audit_events(args: dict[str, Any]) -> dict[str, Any]:
     """Who did what to which subject, when (newest first; masked, never plain personal
     data); ``verification=`` and ``reference=`` narrow it."""
-    page = list_audit_events(services().unit_of_work(), current_principal(), **args)
+    kyc = services()
+    page = list_audit_events(kyc.unit_of_work(), kyc.vault, current_principal(), **args)
     return {"data": page.data, "has_more": page.has_more}
 
 

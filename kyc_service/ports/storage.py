@@ -383,6 +383,18 @@ class SealedStore(Protocol):
     def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
         """A tenant-scoped keyed hash of ``value`` (the key is kept apart from the data)."""
 
+    def record_access(
+        self,
+        uow: UnitOfWork,
+        tenant_id: str,
+        mode: str,
+        *,
+        actor: str,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append an event about no one subject (an ops read) to the audit chain."""
+
     def record_action(
         self,
         uow: UnitOfWork,

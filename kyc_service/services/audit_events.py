@@ -4,12 +4,13 @@ the audit chain, masked when written (``vault.audit``), never plain personal dat
 from __future__ import annotations
 
 from kyc_service.domain.access import Principal
-from kyc_service.ports.storage import UnitOfWork
+from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.pagination import Page, page_after
 
 
 def list_audit_events(
     uow: UnitOfWork,
+    vault: SealedStore,
     principal: Principal,
     *,
     limit: int,
@@ -18,10 +19,11 @@ def list_audit_events(
     reference: str | None = None,
 ) -> Page:
     """The caller's tenant and mode's audit events, newest first, by verification or
-    subject reference."""
+    subject reference. The reading is itself an audit event (the reference is not repeated
+    in it)."""
     tenant, mode = principal.tenant_id, principal.mode.value
     with uow:
-        return page_after(
+        page = page_after(
             limit,
             starting_after,
             cursor_seq=lambda id_: uow.audit_events.seq_of(tenant, mode, id_),
@@ -35,3 +37,13 @@ def list_audit_events(
             ),
             noun="audit event",
         )
+        vault.record_access(
+            uow,
+            tenant,
+            mode,
+            actor=principal.key_id,
+            action="ops.audit_events.read",
+            details={"verification": verification, "shown": len(page.data)},
+        )
+        uow.commit()
+    return page

@@ -19,7 +19,7 @@ from kyc_service.domain.errors import Conflict, ResourceMissing
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
 from kyc_service.domain.usage import UpstreamCall
 from kyc_service.domain.verification import BANK_ACCOUNT_CHECK, Status, SubjectType, Verification
-from kyc_service.ports.storage import UnitOfWork
+from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
 from kyc_service.services.pagination import Page, page_after
@@ -139,6 +139,7 @@ class QueueEntry:
 
 def review_queue(
     uow: UnitOfWork,
+    vault: SealedStore,
     principal: Principal,
     now: datetime,
     *,
@@ -164,6 +165,15 @@ def review_queue(
             ),
             noun="verification",
         )
+        vault.record_access(
+            uow,
+            tenant,
+            mode,
+            actor=principal.key_id,
+            action="ops.queue.read",
+            details={"status": status, "shown": len(found.data)},
+        )
+        uow.commit()
     return Page([_entry(v, now) for v in found.data], found.has_more)
 
 

@@ -117,11 +117,26 @@ def usage_period(
 
 
 def usage(
-    deps: CheckDependencies, tenant_id: str, mode: Mode, start: datetime, end: datetime
+    deps: CheckDependencies,
+    tenant_id: str,
+    mode: Mode,
+    start: datetime,
+    end: datetime,
+    actor: str = "",
 ) -> list[dict[str, Any]]:
     """The calls of ``[start, end)`` per role and provider: count, billable count, outcomes."""
     with deps.unit_of_work() as uow:
         rows = uow.upstream_calls.summary(tenant_id, mode.value, start, end)
+        if actor:
+            deps.vault.record_access(
+                uow,
+                tenant_id,
+                mode.value,
+                actor=actor,
+                action="ops.usage.read",
+                details={"from": start.isoformat(), "to": end.isoformat()},
+            )
+            uow.commit()
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     for role, provider, outcome, count, billable in rows:
         entry = totals.setdefault(

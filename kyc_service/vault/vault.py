@@ -56,6 +56,26 @@ class Vault(SealedFields, SealedDocuments, SubjectLifecycle, SubjectExport):
         digest = hmac.new(self.keystore.blind_index_key(), message, hashlib.sha256).digest()
         return encode_bytes(digest)
 
+    def record_access(
+        self,
+        transaction: Any,
+        tenant_id: str,
+        mode: str,
+        *,
+        actor: str,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append an event about no one subject (an ops read of a queue, a ledger, the log)."""
+        self.audit.append(
+            getattr(transaction, "session", transaction),
+            actor=actor,
+            action=action,
+            tenant_id=tenant_id,
+            mode=mode,
+            details=details,
+        )
+
     def record_action(
         self,
         transaction: Any,
