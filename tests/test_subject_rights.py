@@ -197,3 +197,37 @@ def test_one_subjects_whole_life_reads_back_from_the_audit_log(app, client, auth
     plain = events.get_data(as_text=True)
     person = body["organization"]["legal_representative"]
     assert person["name"] not in plain and person["id_number"] not in plain
+
+
+def test_every_ops_and_subject_endpoint_is_403_without_its_scope_and_404_elsewhere(
+    client, auth, make_key
+):
+    body, decided = verified_with_face(client, auth, "user-scopes")
+    vid = decided["id"]
+    endpoints = [
+        ("get", "/v1/ops/verifications", None, "ops"),
+        ("post", f"/v1/ops/verifications/{vid}/review", {"decision": "approve"}, "ops"),
+        ("post", f"/v1/ops/verifications/{vid}/reverify", {"reason": "r"}, "ops"),
+        ("get", "/v1/ops/audit-events", None, "ops"),
+        ("get", "/v1/ops/usage", None, "ops"),
+        ("get", "/v1/subjects/user-scopes/export", None, "subjects:export"),
+        (
+            "post",
+            "/v1/subjects/user-scopes/consent-withdrawal",
+            {"purposes": ["facial_recognition"]},
+            "subjects:erase",
+        ),
+        ("delete", "/v1/subjects/user-scopes", None, "subjects:erase"),
+    ]
+    nothing = make_key(scopes="phone:write")
+    for method, path, payload, _ in endpoints:
+        answer = getattr(client, method)(path, json=payload, headers=nothing)
+        assert_error(answer, 403, "permission", "scope_missing")
+    for tenant, mode in (("other", "test"), ("acme", "live")):
+        for method, path, payload, scope in endpoints:
+            if path.startswith("/v1/ops/") and method == "get":
+                continue  # lists: empty for another tenant or mode (tested elsewhere)
+            key = make_key(tenant=tenant, mode=mode, scopes=scope)
+            answer = getattr(client, method)(path, json=payload, headers=key)
+            assert_error(answer, 404, "not_found", "resource_missing")
+    assert export(client, auth, "user-scopes").get_json()["fields"], "nothing was touched"
