@@ -41,6 +41,7 @@ class State:
     erased: dict[SubjectRef, datetime] = field(default_factory=dict)
     decisions: list[tuple[str, datetime]] = field(default_factory=list)
     openings: list[tuple[str, str]] = field(default_factory=list)
+    withdrawn: dict[SubjectRef, tuple[str, ...]] = field(default_factory=dict)
     upstream_calls: list[tuple[str | None, UpstreamCall]] = field(default_factory=list)
 
 
@@ -325,6 +326,16 @@ class FakeVault:
 
     def record_action(self, uow: Any, ref: SubjectRef, verification_id: str, **event: Any) -> None:
         uow.working.openings.append((verification_id, event["action"]))
+
+    def record_access(self, uow: Any, tenant_id: str, mode: str, **event: Any) -> None:
+        uow.working.openings.append(("", event["action"]))
+
+    def withdrawn(self, uow: Any, ref: SubjectRef) -> tuple[str, ...]:
+        return tuple(uow.working.withdrawn.get(ref, ()))
+
+    def consent_given(self, uow: Any, ref: SubjectRef, purposes: Iterable[str]) -> None:
+        still = set(uow.working.withdrawn.get(ref, ())) - set(purposes)
+        uow.working.withdrawn[ref] = tuple(sorted(still))
 
 
 def tiny_jpeg() -> bytes:
