@@ -55,6 +55,7 @@ class SealedDocuments(SubjectKeys):
                     data_key, image, self._document_context(subject, document_id, kind)
                 ),
                 purposes=list(purposes),
+                quality=dict(quality or {}),
                 created_at=self.clock(),
             )
         )
