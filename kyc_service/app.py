@@ -96,9 +96,9 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(_start_request)
     app.before_request(_refuse_unknown_body_type)
     app.before_request(_authenticate_or_count)
-    app.before_request(check_scope_of_view)
     app.before_request(guard_request)
     _rate_limiter(app)
+    app.before_request(check_scope_of_view)
     idempotency.register(app)
     app.after_request(_finish_request)
 

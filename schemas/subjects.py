@@ -77,3 +77,7 @@ class ConsentWithdrawalResultSchema(Schema):
     purposes = fields.List(fields.String(), required=True)
     items_deleted = fields.Integer(required=True)
     verifications_canceled = fields.List(fields.String(), required=True)
+    erased = fields.Boolean(
+        required=True,
+        metadata={"description": "withdrawing real_name_authentication erases the subject"},
+    )

@@ -253,7 +253,14 @@ class FakeVault:
         uow.working.fields[(ref, verification_id)] = dict(fields)
 
     def get_fields(
-        self, uow: Any, ref: SubjectRef, verification_id: str, *, actor: str, action: str
+        self,
+        uow: Any,
+        ref: SubjectRef,
+        verification_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
     ) -> dict[str, str]:
         if ref in uow.working.erased:
             raise DataUnavailable("erased")
@@ -293,7 +300,14 @@ class FakeVault:
         return sorted(self.documents(uow, ref, verification_id))
 
     def get_document(
-        self, uow: Any, ref: SubjectRef, document_id: str, *, actor: str, action: str
+        self,
+        uow: Any,
+        ref: SubjectRef,
+        document_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
     ) -> tuple[bytes, str]:
         if ref in uow.working.erased:
             raise DataUnavailable("erased")
@@ -333,7 +347,9 @@ class FakeVault:
     def withdrawn(self, uow: Any, ref: SubjectRef) -> tuple[str, ...]:
         return tuple(uow.working.withdrawn.get(ref, ()))
 
-    def consent_given(self, uow: Any, ref: SubjectRef, purposes: Iterable[str]) -> None:
+    def consent_given(
+        self, uow: Any, ref: SubjectRef, purposes: Iterable[str], *, actor: str
+    ) -> None:
         still = set(uow.working.withdrawn.get(ref, ())) - set(purposes)
         uow.working.withdrawn[ref] = tuple(sorted(still))
 

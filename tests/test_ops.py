@@ -126,12 +126,14 @@ def test_audit_events_name_the_actor_of_every_opening_masked(client, auth, make_
     by_verification = client.get(f"/v1/ops/audit-events?verification={waiting}", headers=ops)
     assert {e["verification_id"] for e in by_verification.get_json()["data"]} == {waiting}
     first = client.get("/v1/ops/audit-events?reference=org-audit&limit=1", headers=ops).get_json()
-    assert first["has_more"] is True and first["data"][0]["id"] == events[0]["id"]
+    newest = first["data"][0]
+    assert first["has_more"] is True
+    assert newest["action"] == "ops.audit_events.read", "reading the subject's trail is on it"
     after = client.get(
-        f"/v1/ops/audit-events?reference=org-audit&limit=1&starting_after={events[0]['id']}",
+        f"/v1/ops/audit-events?reference=org-audit&limit=1&starting_after={newest['id']}",
         headers=ops,
     ).get_json()
-    assert after["data"][0]["id"] == events[1]["id"]
+    assert after["data"][0]["id"] == events[0]["id"], "the page after the cursor, unchanged"
     other = make_key(tenant="other", scopes="ops")
     assert client.get("/v1/ops/audit-events", headers=other).get_json()["data"] == []
     foreign_cursor = client.get(
@@ -233,3 +235,41 @@ def test_reverify_after_erasure_is_409_and_elsewhere_404(client, auth, make_key)
     )
     assert client.delete("/v1/subjects/gone", headers=auth).status_code == 204
     assert_error(reverify(client, ops, parent_id), 409, "conflict", "invalid_state")
+
+
+def test_reverify_refuses_what_is_under_way_and_documents_past_retention(
+    app, client, auth, make_key
+):
+    from datetime import timedelta
+
+    ops = make_key(scopes="ops")
+    waiting = in_review(client, auth, "org-busy")
+    assert_error(reverify(client, ops, waiting), 409, "conflict", "invalid_state")
+    parent = submit(client, auth, ready(client, auth, individual_body(rng, reference="old")))
+    parent_id = parent.get_json()["id"]
+    vault = app.extensions["kyc"].vault
+    real_clock = vault.clock
+    vault.clock = lambda: real_clock() + timedelta(days=31)  # documents kept 30 days
+    try:
+        late = reverify(client, ops, parent_id)
+    finally:
+        vault.clock = real_clock
+    assert_error(late, 409, "conflict", "invalid_state")
+    assert "retention" in late.get_json()["error"]["message"]
+
+
+def test_a_path_whose_methods_need_other_scopes_answers_the_same_every_time(client, make_key):
+    reader = make_key(scopes="verifications:read")
+    for _ in range(3):
+        assert_error(
+            client.delete("/v1/verifications", headers=reader),
+            405,
+            "invalid_request",
+            "method_not_allowed",
+        )
+    nothing = make_key(scopes="phone:write")
+    assert_error(
+        client.delete("/v1/verifications", headers=nothing), 403, "permission", "scope_missing"
+    )
+    options = client.open("/v1/ops/verifications", method="OPTIONS", headers=nothing)
+    assert options.status_code == 200

@@ -231,3 +231,23 @@ def test_every_ops_and_subject_endpoint_is_403_without_its_scope_and_404_elsewhe
             answer = getattr(client, method)(path, json=payload, headers=key)
             assert_error(answer, 404, "not_found", "resource_missing")
     assert export(client, auth, "user-scopes").get_json()["fields"], "nothing was touched"
+
+
+def test_withdrawing_real_name_consent_erases_the_subject(client, auth):
+    body, decided = verified_with_face(client, auth, "user-realname")
+    answer = withdraw(client, auth, "user-realname", ["real_name_authentication"])
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["erased"] is True
+    copy = export(client, auth, "user-realname").get_json()
+    assert copy["erased_at"] and copy["fields"] == [] and copy["documents"] == []
+    assert copy["verifications"][0]["redacted"] is True
+
+
+def test_a_withdrawal_cancel_starts_the_retention_clock(client, auth):
+    body = organization_body(rng, agent=False, reference="org-clock")
+    waiting = submit(client, auth, ready_organization(client, auth, body)).get_json()
+    withdraw(client, auth, "org-clock", ["bank_account_verification"])
+    shown = client.get(f"/v1/verifications/{waiting['id']}", headers=auth).get_json()
+    assert shown["decided_at"], "canceled now: its documents are kept 30 days, not 365"
+    documents = export(client, auth, "org-clock").get_json()["documents"]
+    assert documents and all(d["delete_after"] for d in documents)

@@ -72,26 +72,32 @@ def requires(scope: Scope) -> Callable[[F], F]:
 
 def check_scope_of_view() -> None:
     """Refuse now (403) a request whose view needs a scope the caller's key lacks — before
-    its arguments are read, and also when its method is not allowed: a narrow key learns
-    nothing of what lies behind the scope (no 404, 405 or 422 first)."""
-    view = current_app.view_functions.get(request.endpoint or _endpoint_of_other_method())
-    scope = getattr(view, "required_scope", None)
-    if scope is not None and "principal" in g and not current_principal().can(scope):
-        raise PermissionDenied(f"this key lacks the scope {scope.value}")
+    its arguments are read, and also when its method is not allowed: a key that holds none
+    of the scopes of a path's views learns nothing of what lies behind them (no 404, 405
+    or 422 first). ``OPTIONS`` is answered as Flask does."""
+    if request.method == "OPTIONS" or "principal" not in g:
+        return
+    principal = current_principal()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None:
+        scopes = [getattr(view, "required_scope", None)]
+    else:
+        scopes = _scopes_of_other_methods()
+    needed = [scope for scope in scopes if scope is not None]
+    if needed and not any(principal.can(scope) for scope in needed):
+        raise PermissionDenied(f"this key lacks the scope {needed[0].value}")
 
 
-def _endpoint_of_other_method() -> str:
-    """The endpoint of the request's path under another method (a 405), or ``""``."""
-    failed = request.routing_exception
-    allowed = getattr(failed, "valid_methods", None)
-    if not allowed:
-        return ""
+def _scopes_of_other_methods() -> list[Scope | None]:
+    """The scopes of the views on the request's path under its allowed methods (a 405)."""
+    allowed = getattr(request.routing_exception, "valid_methods", None) or []
     adapter = current_app.url_map.bind_to_environ(request.environ)
-    for method in allowed:
+    scopes: list[Scope | None] = []
+    for method in sorted(allowed):
         try:
             endpoint, _ = adapter.match(method=method)
         except HTTPException:
             continue
-        if endpoint in current_app.view_functions:
-            return str(endpoint)
-    return ""
+        view = current_app.view_functions.get(str(endpoint))
+        scopes.append(getattr(view, "required_scope", None))
+    return scopes

@@ -320,7 +320,14 @@ class SealedStore(Protocol):
         blind-index the ``indexed`` ones (name → kind)."""
 
     def get_fields(
-        self, uow: UnitOfWork, ref: SubjectRef, verification_id: str, *, actor: str, action: str
+        self,
+        uow: UnitOfWork,
+        ref: SubjectRef,
+        verification_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
     ) -> dict[str, str]:
         """Open a verification's fields (audited); DataUnavailable when gone."""
 
@@ -347,7 +354,14 @@ class SealedStore(Protocol):
         """Return kind → (document id, measures) of a verification's documents."""
 
     def get_document(
-        self, uow: UnitOfWork, ref: SubjectRef, document_id: str, *, actor: str, action: str
+        self,
+        uow: UnitOfWork,
+        ref: SubjectRef,
+        document_id: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
     ) -> tuple[bytes, str]:
         """Open a document image (audited); DataUnavailable when gone."""
 
@@ -377,7 +391,9 @@ class SealedStore(Protocol):
     def withdrawn(self, uow: UnitOfWork, ref: SubjectRef) -> tuple[str, ...]:
         """The purposes the subject has withdrawn (and not granted again since)."""
 
-    def consent_given(self, uow: UnitOfWork, ref: SubjectRef, purposes: Iterable[str]) -> None:
+    def consent_given(
+        self, uow: UnitOfWork, ref: SubjectRef, purposes: Iterable[str], *, actor: str
+    ) -> None:
         """A fresh consent grants withdrawn purposes again."""
 
     def keyed_digest(self, tenant_id: str, purpose: str, value: str) -> str:
@@ -392,8 +408,10 @@ class SealedStore(Protocol):
         actor: str,
         action: str,
         details: Mapping[str, Any] | None = None,
+        reference: str | None = None,
     ) -> None:
-        """Append an event about no one subject (an ops read) to the audit chain."""
+        """Append an event about no one subject (an ops read), or about the subject
+        ``reference`` it was narrowed to, to the audit chain."""
 
     def record_action(
         self,

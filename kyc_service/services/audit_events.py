@@ -44,6 +44,7 @@ def list_audit_events(
             actor=principal.key_id,
             action="ops.audit_events.read",
             details={"verification": verification, "shown": len(page.data)},
+            reference=reference,
         )
         uow.commit()
     return page

@@ -25,7 +25,7 @@ from kyc_service.services.events import save
 from kyc_service.services.verifications import DOCUMENT_PURPOSES, SUBMIT_LEASE, seal_subject
 
 ACTION = "ops.reverify"
-GONE = "the subject's data was erased or is past its retention: nothing to verify again"
+GONE = "the subject's data was erased, withdrawn or is past its retention: nothing to verify again"
 
 
 def reverify(
@@ -36,16 +36,22 @@ def reverify(
     gone."""
     vault = deps.vault
     with deps.unit_of_work() as uow:
-        parent = uow.verifications.get(principal.tenant_id, principal.mode.value, verification_id)
-        if parent is None:
+        found = uow.verifications.get(principal.tenant_id, principal.mode.value, verification_id)
+        if found is None:
             raise ResourceMissing("no such verification", field="id")
+        ref = SubjectRef(found.tenant_id, found.mode, found.reference)
+        # The subject's verifications first, locked: the order of erasure and withdrawal,
+        # which then wait for this copy (and erase it) or are seen here (and refuse it).
+        locked = {v.id: v for v in uow.verifications.of_subject(ref, for_update=True)}
+        parent = locked.get(found.id, found)
         if parent.redacted:
             raise Conflict(GONE)
-        ref = SubjectRef(parent.tenant_id, parent.mode, parent.reference)
+        if not parent.is_final:
+            raise Conflict(f"a verification in {parent.status} is still under way")
         _refuse_withdrawn(parent, vault.withdrawn(uow, ref))
         try:
-            subject, documents = _held(uow, vault, principal, parent, ref)
-        except DataUnavailable:
+            subject, documents = _held(uow, vault, principal, parent, ref, reason)
+        except (DataUnavailable, KeyError):
             raise Conflict(GONE) from None
         child = _next_attempt(parent, subject, vault.clock())
         seal_subject(uow, vault, child, subject)
@@ -56,6 +62,8 @@ def reverify(
             )
         now = vault.clock()
         child.documents_held(set(documents), now)
+        if child.requirements:  # documents past their retention, or withdrawn
+            raise Conflict(GONE)
         child.submit(now, SUBMIT_LEASE)
         save(uow, child, new=True)
         vault.record_action(
@@ -95,18 +103,21 @@ def _held(
     principal: Principal,
     parent: Verification,
     ref: SubjectRef,
+    reason: str,
 ) -> tuple[Individual | Organization, dict[str, tuple[bytes, str, dict[str, Any]]]]:
-    """Open the parent's fields and documents (audited as the ops key's)."""
-    fields = vault.get_fields(uow, ref, parent.id, actor=principal.key_id, action=ACTION)
+    """Open the parent's fields and documents (audited as the ops key's, with the reason);
+    ``KeyError`` when a field the checks need is no longer held."""
+    who = {"actor": principal.key_id, "action": ACTION, "reason": reason}
+    fields = vault.get_fields(uow, ref, parent.id, **who)
     if parent.type == SubjectType.ORGANIZATION and parent.organization is not None:
         subject: Individual | Organization = Organization.from_sealed(fields, parent.organization)
     else:
         subject = Individual.from_sealed(fields)
+        if parent.individual and parent.individual.bank_card and not subject.has_bank_card:
+            raise KeyError("the bank card")
     documents = {}
     for kind, (document_id, quality) in vault.documents(uow, ref, parent.id).items():
-        image, media_type = vault.get_document(
-            uow, ref, document_id, actor=principal.key_id, action=ACTION
-        )
+        image, media_type = vault.get_document(uow, ref, document_id, **who)
         documents[kind] = (image, media_type, dict(quality))
     return subject, documents
 

@@ -134,6 +134,8 @@ class QueueEntry:
 
     def __getattr__(self, name: str) -> Any:
         """The verification's own attributes (the queue shows it as it is, plus ``review``)."""
+        if name == "verification" or name.startswith("__"):
+            raise AttributeError(name)  # not set yet (copy, pickle): no recursion
         return getattr(self.verification, name)
 
 

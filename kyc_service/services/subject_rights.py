@@ -5,7 +5,9 @@ what it is used for and when it will be deleted, the documents (their kinds, siz
 deletion dates; the images on request), and the verifications with their checks. After
 erasure the copy holds no personal data, only when it was erased.
 
-Withdrawing a purpose deletes what was held only for it (``facial_recognition``: selfies,
+Withdrawing ``real_name_authentication`` erases the subject (every check needs it; nothing
+held could serve any more). Withdrawing another purpose deletes what was held only for it
+(``facial_recognition``: selfies,
 representatives' photos, and the face scores of every check), cancels the verifications
 still under way that need it (``consent_withdrawn``), and is recorded; an ops
 re-verification that needs it answers 422 ``consent_required`` from then on, while a new
@@ -21,13 +23,20 @@ from typing import Any
 from kyc_service.domain import identifiers
 from kyc_service.domain.access import Principal
 from kyc_service.domain.checks import ErrorInfo
-from kyc_service.domain.errors import InvalidRequest, ResourceMissing
-from kyc_service.domain.sealing import HeldDocument, HeldField, SubjectCopy, SubjectRef
+from kyc_service.domain.errors import Conflict, InvalidRequest, ResourceMissing
+from kyc_service.domain.sealing import (
+    DataUnavailable,
+    HeldDocument,
+    HeldField,
+    SubjectCopy,
+    SubjectRef,
+)
 from kyc_service.domain.subject import BANK_CARD, FACE, REAL_NAME
 from kyc_service.domain.verification import SubjectType, Verification
 from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.events import save
 from kyc_service.services.representation import timestamp, verification_object
+from kyc_service.services.subjects import erase_subject
 
 PURPOSES = (REAL_NAME, BANK_CARD, FACE, "bank_account_verification")
 FACE_CHECKS = frozenset({"face_match", "portrait_authority"})
@@ -47,7 +56,12 @@ def export_subject(
     """Everything held about the subject ``reference`` of the key's tenant and mode."""
     ref = SubjectRef(principal.tenant_id, principal.mode.value, reference)
     with uow:
-        copy = vault.export(uow, ref, actor=principal.key_id, include_documents=include_documents)
+        try:
+            copy = vault.export(
+                uow, ref, actor=principal.key_id, include_documents=include_documents
+            )
+        except DataUnavailable:
+            raise Conflict("the subject is being erased; ask again in a moment") from None
         if copy is None:
             raise ResourceMissing("no such subject", field="reference")
         verifications = uow.verifications.of_subject(ref)
@@ -108,21 +122,48 @@ def withdraw_consent(
     if unknown or not purposes:
         raise InvalidRequest(f"purposes must be some of: {', '.join(PURPOSES)}", field="purposes")
     ref = SubjectRef(principal.tenant_id, principal.mode.value, reference)
+    if REAL_NAME in purposes:  # every check needs it: nothing held could serve any more
+        return _withdrawn_by_erasure(uow, vault, principal, ref, purposes)
     with uow:
         verifications = uow.verifications.of_subject(ref, for_update=True)
         if not verifications:
             raise ResourceMissing("no such subject", field="reference")
         now = vault.clock()
         canceled = [v.id for v in verifications if _withdraw_one(uow, v, set(purposes), now)]
+        for verification_id in canceled:
+            vault.record_decision(uow, ref, verification_id, now)
         deleted = vault.withdraw(uow, ref, purposes, actor=principal.key_id)
         uow.commit()
+    return _withdrawal(reference, purposes, deleted, canceled)
+
+
+def _withdrawal(
+    reference: str, purposes: list[str], deleted: int, canceled: list[str], erased: bool = False
+) -> dict[str, Any]:
+    """What a withdrawal did."""
     return {
         "object": "consent_withdrawal",
         "reference": reference,
         "purposes": sorted(set(purposes)),
         "items_deleted": deleted,
         "verifications_canceled": canceled,
+        "erased": erased,
     }
+
+
+def _withdrawn_by_erasure(
+    uow: UnitOfWork,
+    vault: SealedStore,
+    principal: Principal,
+    ref: SubjectRef,
+    purposes: list[str],
+) -> dict[str, Any]:
+    """Withdrawing real-name authentication erases the subject (as ``DELETE``)."""
+    with uow:
+        before = uow.verifications.of_subject(ref)
+    under_way = [v.id for v in before if not v.is_final]
+    erase_subject(uow, vault, principal, ref.reference, reason="consent withdrawn")
+    return _withdrawal(ref.reference, purposes, 0, under_way, erased=True)
 
 
 def _withdraw_one(

@@ -200,7 +200,9 @@ def create_verification(
     else:
         verification = Verification.open(individual=subject, **opening)
     with uow:
-        vault.consent_given(uow, _subject(verification), verification.consent.purposes)
+        vault.consent_given(
+            uow, _subject(verification), verification.consent.purposes, actor=principal.key_id
+        )
         seal_subject(uow, vault, verification, subject)
         save(uow, verification, new=True)
         uow.commit()

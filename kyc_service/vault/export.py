@@ -6,7 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kyc_service.domain.sealing import HeldDocument, HeldField, SubjectCopy, SubjectRef
+from kyc_service.domain.sealing import (
+    DataUnavailable,
+    HeldDocument,
+    HeldField,
+    SubjectCopy,
+    SubjectRef,
+)
 from kyc_service.persistence.tables import SubjectRow, VaultDocumentRow, VaultFieldRow
 from kyc_service.vault.envelope import open_sealed
 from kyc_service.vault.subjects import SubjectKeys
@@ -28,6 +34,8 @@ class SubjectExport(SubjectKeys):
         data_key = None
         if subject.erased_at is None and subject.retain_until > self.clock():
             data_key = self.keystore.get(subject.key_id)
+            if data_key is None:  # an erasure is under way: its key is gone already
+                raise DataUnavailable("erased")
         copy = SubjectCopy(
             created_at=subject.created_at,
             retain_until=subject.retain_until,

@@ -117,14 +117,26 @@ class SubjectLifecycle(SubjectKeys):
         return tuple(subject.withdrawn_purposes or ()) if subject else ()
 
     @on_session
-    def consent_given(self, session: Session, ref: SubjectRef, purposes: Iterable[str]) -> None:
+    def consent_given(
+        self, session: Session, ref: SubjectRef, purposes: Iterable[str], *, actor: str
+    ) -> None:
         """A fresh consent (a new verification) grants withdrawn purposes again."""
         subject = self._find_subject(session, ref)
         if subject is None or not subject.withdrawn_purposes:
             return
         still = sorted(set(subject.withdrawn_purposes) - set(purposes))
         if still != sorted(subject.withdrawn_purposes):
+            granted = sorted(set(subject.withdrawn_purposes) - set(still))
             subject.withdrawn_purposes = still
+            self.audit.append(
+                session,
+                actor=actor,
+                action="consent.granted",
+                tenant_id=ref.tenant_id,
+                mode=ref.mode,
+                reference=ref.reference,
+                details={"purposes": granted},
+            )
             session.flush()
 
     @on_session

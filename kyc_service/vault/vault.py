@@ -65,14 +65,17 @@ class Vault(SealedFields, SealedDocuments, SubjectLifecycle, SubjectExport):
         actor: str,
         action: str,
         details: Mapping[str, Any] | None = None,
+        reference: str | None = None,
     ) -> None:
-        """Append an event about no one subject (an ops read of a queue, a ledger, the log)."""
+        """Append an event about no one subject (an ops read of a queue, a ledger, the log),
+        or about the subject ``reference`` it was narrowed to."""
         self.audit.append(
             getattr(transaction, "session", transaction),
             actor=actor,
             action=action,
             tenant_id=tenant_id,
             mode=mode,
+            reference=reference,
             details=details,
         )
 
