@@ -16,7 +16,7 @@ EXAMPLE_PLUGIN := tests/plugins/kyc-example-verifier
 # build requirement, setuptools, is already in the venv; its one dependency is this service).
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,tencent,alibaba]"
 	$(BIN)/pip install --quiet --no-deps "face-recognition==1.3.0"
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e $(EXAMPLE_PLUGIN)
 	touch $(STAMP)

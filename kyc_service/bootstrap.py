@@ -99,7 +99,7 @@ class Adapters:
     """The adapters of one process, per mode; each built on first use."""
 
     settings: Mapping[str, Any]
-    _built: dict[tuple[str, Mode], Adapter] = field(default_factory=dict)
+    _built: dict[tuple[str, Mode, str], Adapter] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name_for(self, port: str, mode: Mode) -> str:
@@ -110,17 +110,35 @@ class Adapters:
         return str(self.settings.get(name) or DEFAULTS[name])
 
     def get(self, port: str, mode: Mode) -> Any:
-        """Return the adapter of ``port`` for ``mode``, building it once."""
-        key = (port, mode)
+        """Return the adapter of ``port`` for ``mode`` (the first of a failover chain)."""
+        return self.providers(port, mode)[0][1]
+
+    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
+        """Return ``(name, adapter)`` of each provider of ``port`` for ``mode``, in the
+        order to try them (``KYC_IDENTITY_ADAPTER=tencent,alibaba``: a failover chain)."""
+        return [
+            (name, self._built_adapter(port, mode, name)) for name in self.names_for(port, mode)
+        ]
+
+    def names_for(self, port: str, mode: Mode) -> list[str]:
+        """The provider names of ``port`` for ``mode``, in failover order."""
+        return [name.strip() for name in self.name_for(port, mode).split(",") if name.strip()]
+
+    def _built_adapter(self, port: str, mode: Mode, name: str) -> Any:
+        """The adapter ``name`` of ``port`` for ``mode``, built once."""
+        key = (port, mode, name)
         with self._lock:
             if key not in self._built:
-                adapter_class = load_adapter_class(port, self.name_for(port, mode))
-                self._built[key] = adapter_class.from_settings(self.settings_for(port))
+                adapter_class = load_adapter_class(port, name)
+                self._built[key] = adapter_class.from_settings(self.settings_for(port, name))
             return self._built[key]
 
-    def settings_for(self, port: str) -> dict[str, Any]:
-        """Return a port adapter's own settings; the KEK adapter also gets ``KEK`` and ``ENV``."""
-        own = adapter_settings(self.settings, port)
+    def settings_for(self, port: str, name: str = "") -> dict[str, Any]:
+        """Return a port adapter's own settings (``KYC_<PORT>_*``), over its provider's
+        (``KYC_<NAME>_*``: ``KYC_TENCENT_SECRET_ID`` → ``secret_id`` for ``tencent``); the
+        KEK adapter also gets ``KEK`` and ``ENV``."""
+        provider = adapter_settings(self.settings, name) if name and name != SANDBOX else {}
+        own = provider | adapter_settings(self.settings, port)
         if port == "kek":
             own.update(key=self.settings.get("KEK"), env=self.settings.get("ENV"))
         return own
@@ -129,12 +147,19 @@ class Adapters:
         """Fail now, naming the setting, if any configured adapter is unknown or not allowed."""
         production = self.settings.get("ENV") == "production"
         for port in PORT_GROUPS:
-            name = self.name_for(port, Mode.LIVE)
-            if production and port in SANDBOXED_PORTS and name == SANDBOX:
+            names = self.names_for(port, Mode.LIVE)
+            if not names:
+                raise AdapterConfigurationError(f"{setting_name(port)} names no adapter")
+            if len(names) > 1 and port not in SANDBOXED_PORTS:
                 raise AdapterConfigurationError(
-                    f"{setting_name(port)}=sandbox is refused for live keys in production"
+                    f"{setting_name(port)}: only verifier ports take a failover chain"
                 )
-            load_adapter_class(port, name)
+            for name in names:
+                if production and port in SANDBOXED_PORTS and name == SANDBOX:
+                    raise AdapterConfigurationError(
+                        f"{setting_name(port)}=sandbox is refused for live keys in production"
+                    )
+                load_adapter_class(port, name)
 
     def warm_up(self) -> None:
         """Build the image adapters and load their models now (a worker's start)."""

@@ -435,6 +435,9 @@ class FakeAdapters:
     def name_for(self, port: str, mode: Mode) -> str:
         return "fake"
 
+    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
+        return [("fake", self.get(port, mode))]
+
 
 @dataclass
 class FakeServices:

@@ -111,7 +111,7 @@ def test_data_gone_under_a_running_retry_cancels_it_and_the_batch_goes_on(app, c
     crashing, and the other due verification of the batch is still decided."""
     services = app.extensions["kyc"]
     real_identity = services.adapters.get("identity", Mode.TEST)
-    services.adapters._built[("identity", Mode.TEST)] = Down()
+    services.adapters._built[("identity", Mode.TEST, "sandbox")] = Down()
     gone_body = individual_body(rng, reference="user-gone")
     kept_body = individual_body(rng, reference="user-kept")
     gone, kept = ready(client, auth, gone_body), ready(client, auth, kept_body)
@@ -123,7 +123,7 @@ def test_data_gone_under_a_running_retry_cancels_it_and_the_batch_goes_on(app, c
             uow.session, SubjectRef(row.tenant_id, row.mode, row.reference), actor="test"
         )
         uow.commit()
-    services.adapters._built[("identity", Mode.TEST)] = real_identity
+    services.adapters._built[("identity", Mode.TEST, "sandbox")] = real_identity
     later(services, 2)
     assert retry_pending(services) == 2
     assert fetch(client, auth, gone)["status"] == "canceled"
@@ -168,11 +168,11 @@ def test_a_check_run_never_overwrites_a_cancel_or_an_erasure_that_came_first(
 
     services = app.extensions["kyc"]
     real_identity = services.adapters.get("identity", Mode.TEST)
-    services.adapters._built[("identity", Mode.TEST)] = Down()
+    services.adapters._built[("identity", Mode.TEST, "sandbox")] = Down()
     body = individual_body(rng, reference=f"user-race-{first}")
     verification_id = ready(client, auth, body)
     assert submit(client, auth, verification_id).get_json()["status"] == "processing"
-    services.adapters._built[("identity", Mode.TEST)] = real_identity
+    services.adapters._built[("identity", Mode.TEST, "sandbox")] = real_identity
     given, checks, _ = pipeline._load(services, verification_id)
     result = pipeline.run_steps(services.adapters, given, checks)
     assert not result.upstream_down  # this run would verify

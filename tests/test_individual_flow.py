@@ -162,7 +162,7 @@ class Flaky:
 def test_upstream_outage_stays_processing_then_recovers_on_retry(app, client, auth):
     services = app.extensions["kyc"]
     flaky = Flaky(services.adapters.get("bank", Mode.TEST))
-    services.adapters._built[("bank", Mode.TEST)] = flaky
+    services.adapters._built[("bank", Mode.TEST, "sandbox")] = flaky
     verification_id = ready(client, auth, individual_body(rng))
     held = submit(client, auth, verification_id).get_json()
     assert held["status"] == "processing"

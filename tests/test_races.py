@@ -45,7 +45,7 @@ class CountingIdentity:
 def counted(app) -> CountingIdentity:
     services = app.extensions["kyc"]
     counting = CountingIdentity(services.adapters.get("identity", Mode.TEST))
-    services.adapters._built[("identity", Mode.TEST)] = counting
+    services.adapters._built[("identity", Mode.TEST, "sandbox")] = counting
     return counting
 
 

@@ -19,6 +19,10 @@ class AdapterLookup(Protocol):
     def name_for(self, port: str, mode: Mode) -> str:
         """Return the name of the adapter of ``port`` for ``mode`` (the ledger's provider)."""
 
+    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
+        """Return ``(name, adapter)`` of each provider of ``port`` for ``mode``, in failover
+        order (one, unless the setting names a chain)."""
+
 
 class CheckDependencies(Protocol):
     """What the pipeline and the uploads need: settings, adapters, vault, clock, and a new

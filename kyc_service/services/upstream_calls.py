@@ -62,9 +62,19 @@ def metered_port(
     call: Callable[[Any, str], Answer],
     note: Callable[[UpstreamCall], None],
 ) -> Answer:
-    """:func:`metered` on the ``role`` port of ``mode``."""
-    port, provider = adapters.get(role, mode), adapters.name_for(role, mode)
-    return metered(port, provider, role, verification_id, check, call, note)
+    """:func:`metered` on the ``role`` providers of ``mode``, in failover order: the next is
+    asked only when one is unavailable (an outage, its breaker open, its daily limit),
+    never after a definite answer. Each call is noted with its provider; a fallback's
+    request id is its own (``check@provider``), so each provider bills a check once."""
+    chain = adapters.providers(role, mode)
+    for position, (provider, port) in enumerate(chain):
+        step = check if position == 0 else f"{check}@{provider}"
+        try:
+            return metered(port, provider, role, verification_id, step, call, note)
+        except UpstreamUnavailable:
+            if position == len(chain) - 1:
+                raise
+    raise UpstreamUnavailable(f"no {role} verifier is configured")
 
 
 def record_calls(
