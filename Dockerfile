@@ -1,6 +1,7 @@
 # The same install as `make install`: setuptools<82 (face_recognition_models needs
-# pkg_resources), the service with its extras-free dependencies, then face-recognition
-# without its dlib source dependency (dlib-bin provides dlib prebuilt).
+# pkg_resources), the service with the provider extras (`--build-arg EXTRAS=` for none;
+# `make install` adds the test tools), then face-recognition without its dlib source
+# dependency (dlib-bin provides dlib prebuilt).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,8 +19,9 @@ COPY schemas ./schemas
 COPY verifier_sandbox ./verifier_sandbox
 COPY wsgi.py ./
 
+ARG EXTRAS=tencent,alibaba
 RUN python -m pip install --upgrade pip "setuptools<82" wheel \
- && python -m pip install . \
+ && python -m pip install ".[${EXTRAS}]" \
  && python -m pip install --no-deps "face-recognition==1.3.0"
 
 RUN mkdir -p /srv/kyc/var && chown kyc:kyc /srv/kyc/var
