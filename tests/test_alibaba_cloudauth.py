@@ -11,21 +11,16 @@ Per test it answers each documented code, throttling, 5xx, malformed bodies or t
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import logging
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
-from urllib.parse import parse_qsl, quote
 
 import pytest
 import requests
-from werkzeug.wrappers import Request, Response
 
 from adapters.alibaba_cloudauth import codes
 from adapters.alibaba_cloudauth.adapters import (
@@ -38,9 +33,14 @@ from adapters.http_verifiers.client import CircuitBreaker
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound
 from tests.helpers import serving_in_thread
+from tests.provider_fakes import ACS3_ALGORITHM as ALGORITHM
+from tests.provider_fakes import ALIBABA_KEY_ID as KEY_ID
+from tests.provider_fakes import ALIBABA_SECRET as SECRET
+from tests.provider_fakes import CloudauthAnswer as Answer
+from tests.provider_fakes import FakeCloudauth, acs3_signature, alibaba_json
+from tests.provider_fakes import alibaba_error as error
+from tests.provider_fakes import alibaba_success as success
 
-KEY_ID = "LTAI-test-key-id"
-SECRET = "test-secret-never-shown"
 NAME = "张三"
 ID_NUMBER = "11010519491231002X"
 CARD = "6222020200112233445"
@@ -49,47 +49,10 @@ ENTITY = "测试科技有限公司"
 USCC = "91330106673959654P"
 LEGAL_REP = "李四"
 RID = "vr_ffkjimipddbjboidkihjkgchoaiaimhi"
-ALGORITHM = "ACS3-HMAC-SHA256"
-MUST_SIGN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce")
 
 
 # --- Alibaba's V3 signature, written from the documentation ---------------------------
-
-
-def rfc3986(text: str) -> str:
-    """Percent-encode as the V3 signature wants: every byte but A-Z a-z 0-9 - _ . ~."""
-    return quote(text, safe="~")
-
-
-def canonical_query(pairs: list[tuple[str, str]]) -> str:
-    """Encoded ``key=value`` pairs, sorted by key, joined by ``&``."""
-    encoded = sorted((rfc3986(key), rfc3986(value)) for key, value in pairs)
-    return "&".join(f"{key}={value}" for key, value in encoded)
-
-
-def acs3_signature(
-    secret: str,
-    method: str,
-    path: str,
-    query: list[tuple[str, str]],
-    headers: Mapping[str, str],
-    signed: list[str],
-) -> str:
-    """The hex HMAC-SHA256 of the string to sign (CanonicalRequest hashed)."""
-    canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in signed)
-    canonical_request = "\n".join(
-        [
-            method,
-            quote(path or "/", safe="/~"),
-            canonical_query(query),
-            canonical_headers,
-            ";".join(signed),
-            headers["x-acs-content-sha256"],
-        ]
-    )
-    hashed = hashlib.sha256(canonical_request.encode()).hexdigest()
-    string_to_sign = f"{ALGORITHM}\n{hashed}"
-    return hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
+# (the signer and the fake are in tests/provider_fakes.py)
 
 
 def test_the_signature_check_matches_alibabas_worked_example():
@@ -110,130 +73,7 @@ def test_the_signature_check_matches_alibabas_worked_example():
     assert signature == "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
 
 
-# --- The fake Cloudauth endpoint ------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    """What the fake answers an action: a status, a body, after a delay."""
-
-    body: bytes
-    status: int = 200
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Seen:
-    """A request the fake verified: its action, version, query and form fields."""
-
-    action: str
-    version: str
-    query: dict[str, str]
-    form: dict[str, str]
-
-
-def alibaba_json(payload: Any, status: int = 200, **headers: str) -> Answer:
-    """An answer of JSON ``payload``."""
-    return Answer(json.dumps(payload, ensure_ascii=False).encode(), status, headers=headers)
-
-
-def success(result: Mapping[str, Any], code: Any = "200", key: str = "ResultObject") -> Answer:
-    """A 2019-03-07 style success (``Code`` 200) carrying ``result``."""
-    return alibaba_json(
-        {
-            "RequestId": "8FC3D6AC-9FED-4311-8DA7-C4BF47D9F260",
-            "Code": code,
-            "Message": "success",
-            key: dict(result),
-        }
-    )
-
-
-def error(code: str, status: int = 400, **headers: str) -> Answer:
-    """Alibaba's error shape."""
-    payload = {
-        "RequestId": "5C1A2B3D",
-        "HostId": "cloudauth.aliyuncs.com",
-        "Code": code,
-        "Message": f"{code} (fake)",
-        "Recommend": "https://api.aliyun.com/troubleshoot",
-    }
-    return alibaba_json(payload, status, **headers)
-
-
-class FakeCloudauth:
-    """A loopback Cloudauth: checks the signature, records the fields, answers per action."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, Answer] = {}
-        self.seen: list[Seen] = []
-        self.rejected: list[str] = []
-        self.nonces: set[str] = set()
-
-    def reset(self) -> None:
-        """Forget answers and requests (not nonces: a nonce is never reusable)."""
-        self.answers.clear()
-        self.seen.clear()
-        self.rejected.clear()
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        return self.application(environ, start_response)
-
-    @Request.application
-    def application(self, request: Request) -> Response:
-        body = request.get_data(cache=True)
-        problem = self.signature_problem(request, body)
-        if problem is not None:
-            self.rejected.append(problem[0])
-            return self.respond(error(problem[0], problem[1]))
-        action = request.headers["x-acs-action"]
-        form = dict(parse_qsl(body.decode(), keep_blank_values=True)) if body else {}
-        query = dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-        self.seen.append(Seen(action, request.headers["x-acs-version"], query, form))
-        answer = self.answers.get(action) or error("InvalidAction.NotFound", 404)
-        time.sleep(answer.delay)
-        return self.respond(answer)
-
-    @staticmethod
-    def respond(answer: Answer) -> Response:
-        response = Response(answer.body, status=answer.status, content_type="application/json")
-        response.headers.update(answer.headers)
-        return response
-
-    def signature_problem(self, request: Request, body: bytes) -> tuple[str, int] | None:
-        """Alibaba's error code and status for a request that does not verify, or None."""
-        scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
-        parts = dict(part.partition("=")[::2] for part in rest.split(","))
-        signed = parts.get("SignedHeaders", "").split(";")
-        headers = {name.lower(): value for name, value in request.headers.items()}
-        present = {name for name in headers if name.startswith("x-acs-")} | {"host"}
-        if "content-type" in headers:
-            present.add("content-type")
-        if scheme != ALGORITHM or not set(MUST_SIGN) <= set(signed) or present - set(signed):
-            return "IncompleteSignature", 400
-        if signed != sorted(signed) or any(name not in headers for name in signed):
-            return "IncompleteSignature", 400
-        if parts.get("Credential") != KEY_ID:
-            return "InvalidAccessKeyId.NotFound", 404
-        if headers.get("x-acs-content-sha256") != hashlib.sha256(body).hexdigest():
-            return "SignatureDoesNotMatch", 400
-        query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
-        expected = acs3_signature(SECRET, request.method, request.path, query, headers, signed)
-        if not hmac.compare_digest(expected, parts.get("Signature", "")):
-            return "SignatureDoesNotMatch", 400
-        return self.replay_problem(headers)
-
-    def replay_problem(self, headers: Mapping[str, str]) -> tuple[str, int] | None:
-        """A stale date (over 15 minutes) or a nonce seen before."""
-        when = datetime.strptime(headers["x-acs-date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        if abs((datetime.now(UTC) - when).total_seconds()) > 900:
-            return "InvalidTimeStamp.Expired", 400
-        nonce = headers["x-acs-signature-nonce"]
-        if nonce in self.nonces:
-            return "SignatureNonceUsed", 400
-        self.nonces.add(nonce)
-        return None
+# --- The fake Cloudauth endpoint (tests/provider_fakes.py) ---------------------------
 
 
 @pytest.fixture(scope="module")

@@ -1,34 +1,27 @@
 """Issue 14: the Tencent Cloud FaceID adapters against a loopback fake of the Tencent API.
 
-The fake checks every request's TC3-HMAC-SHA256 signature with this file's own implementation
-of Tencent's documented algorithm (which first reproduces the worked example of Tencent's
-"Signature v3" document), answers AuthFailure when it does not verify, and answers each test
-the documented ``Result`` codes, errors, 5xx, bodies that are not JSON and a slow answer. Every
-code must map as this file lists it (written from Tencent's documents, apart from ``codes``),
-with its billable flag; every outage must be ``UpstreamUnavailable``, never a pass.
+The fake (``tests/provider_fakes.py``) checks every request's TC3-HMAC-SHA256 signature with
+the tests' own implementation of Tencent's documented algorithm (which first reproduces the
+worked example of Tencent's "Signature v3" document), answers AuthFailure when it does not
+verify, and answers each test the documented ``Result`` codes, errors, 5xx, bodies that are
+not JSON and a slow answer. Every code must map as this file lists it (written from Tencent's
+documents, apart from ``codes``), with its billable flag; every outage must be
+``UpstreamUnavailable``, never a pass.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 import logging
-import re
 import socket
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
-from flask import Flask, Response, jsonify, request
+from flask import Response, jsonify
 
 from adapters.http_verifiers.client import CircuitBreaker
 from adapters.tencent_faceid import codes
@@ -41,9 +34,20 @@ from adapters.tencent_faceid.client import ClientSettings, parse_endpoint
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound
 from tests.helpers import serving_in_thread
+from tests.provider_fakes import TENCENT_SECRET_ID as SECRET_ID
+from tests.provider_fakes import TENCENT_SECRET_KEY as SECRET_KEY
+from tests.provider_fakes import (
+    FakeFaceId,
+    canonical_request,
+    create_fake,
+    sha256_hex,
+    string_to_sign,
+    tc3_signature,
+    tencent_answer,
+)
+from tests.provider_fakes import tencent_error as error
+from tests.provider_fakes import tencent_result as result
 
-SECRET_ID = "AKIDtestsecretid0000000000000000"
-SECRET_KEY = "test-secret-key-never-logged-0001"
 NAME = "韦小宝"
 ID_NUMBER = "11010519491231002X"
 CARD = "6222021234567890128"
@@ -54,41 +58,7 @@ OUTAGE = "outage"
 
 
 # --- TC3-HMAC-SHA256, written from Tencent's "Signature v3" document ------------------------
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def canonical_request(
-    method: str, uri: str, query: str, headers: dict[str, str], payload: bytes
-) -> str:
-    """Step 1: method, URI, query, the signed headers (lower-case ``key:value``, sorted by
-    key), their names, and the payload's SHA-256."""
-    names = sorted(key.lower().strip() for key in headers)
-    values = {key.lower().strip(): value.strip().lower() for key, value in headers.items()}
-    canonical_headers = "".join(f"{name}:{values[name]}\n" for name in names)
-    return "\n".join([method, uri, query, canonical_headers, ";".join(names), sha256_hex(payload)])
-
-
-def string_to_sign(timestamp: int, service: str, canonical: str) -> str:
-    """Step 2: algorithm, timestamp, ``date/service/tc3_request`` (UTC date), the canonical
-    request's SHA-256."""
-    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    scope = f"{date}/{service}/tc3_request"
-    return "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, sha256_hex(canonical.encode())])
-
-
-def tc3_signature(secret_key: str, date: str, service: str, to_sign: str) -> str:
-    """Step 3: the key derived from ``"TC3" + SecretKey`` over date, service and
-    ``tc3_request``, then HMAC-SHA256 of the string to sign, in lower-case hex."""
-
-    def mac(key: bytes, message: str) -> bytes:
-        return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
-
-    signing = mac(mac(mac(("TC3" + secret_key).encode("utf-8"), date), service), "tc3_request")
-    return hmac.new(signing, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-
+# (the signer is in tests/provider_fakes.py)
 
 # Tencent's worked example (POST cvm DescribeInstances, ap-guangzhou, 2019-02-25): "Signature
 # v3" / 签名方法 v3, https://cloud.tencent.com/document/api/213/30654 — its SecretKey
@@ -126,89 +96,7 @@ def test_the_signer_agrees_with_the_sdks():
     assert ours == Sign.sign_tc3(SECRET_KEY, "2023-11-14", "faceid", to_sign)
 
 
-# --- The fake Tencent endpoint ------------------------------------------------------------
-
-AUTHORIZATION = re.compile(
-    r"TC3-HMAC-SHA256 Credential=(?P<id>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<service>[a-z]+)"
-    r"/tc3_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})"
-)
-
-
-@dataclass
-class Seen:
-    """One request that passed the signature check."""
-
-    action: str
-    fields: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
-class FakeFaceId:
-    """What the fake answers, and what it saw."""
-
-    reply: Callable[[], Any] = lambda: result("0")
-    seen: list[Seen] = field(default_factory=list)
-    refused: int = 0
-    refusals_expected: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def signed_by_us(headers: Any, body: bytes) -> bool:
-    """Whether the request carries a valid TC3 signature of the test's key, made now."""
-    found = AUTHORIZATION.fullmatch(headers.get("Authorization", ""))
-    timestamp = headers.get("X-TC-Timestamp", "")
-    if not found or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
-        return False
-    signed = found["signed"].split(";")
-    if found["id"] != SECRET_ID or found["service"] != "faceid" or "host" not in signed:
-        return False
-    signed_headers = {name: headers.get(name, "") for name in signed}
-    canonical = canonical_request(
-        request.method, request.path, request.query_string.decode(), signed_headers, body
-    )
-    to_sign = string_to_sign(int(timestamp), found["service"], canonical)
-    if not to_sign.split("\n")[2].startswith(found["date"] + "/"):
-        return False
-    expected = tc3_signature(SECRET_KEY, found["date"], found["service"], to_sign)
-    return hmac.compare_digest(expected, found["signature"])
-
-
-def tencent_answer(response: dict[str, Any]) -> Response:
-    """A Tencent-shaped JSON answer (HTTP 200, ``application/json``)."""
-    body = {"Response": {**response, "RequestId": str(uuid.uuid4())}}
-    return jsonify(body)
-
-
-def result(code: Any, **extra: Any) -> Response:
-    """An answer with a ``Result``."""
-    return tencent_answer({"Result": code, "Description": "描述", **extra})
-
-
-def error(code: str) -> Response:
-    """An answer with an ``Error``."""
-    return tencent_answer({"Error": {"Code": code, "Message": f"{code} 的说明"}})
-
-
-def create_fake(fake: FakeFaceId) -> Flask:
-    """A fake of ``faceid.tencentcloudapi.com``: POST / with the X-TC-* headers."""
-    app = Flask("fake-faceid")
-
-    @app.post("/")
-    def api():  # noqa: ANN202
-        body = request.get_data()
-        if not signed_by_us(request.headers, body):
-            with fake.lock:
-                fake.refused += 1
-            return error("AuthFailure.SignatureFailure")
-        if request.headers.get("X-TC-Version") != "2018-03-01":
-            return error("NoSuchVersion")
-        seen = Seen(request.headers["X-TC-Action"], json.loads(body), dict(request.headers))
-        with fake.lock:
-            fake.seen.append(seen)
-        return fake.reply()
-
-    return app
+# --- The fake Tencent endpoint (tests/provider_fakes.py) --------------------------------
 
 
 @pytest.fixture(scope="module")
