@@ -21,7 +21,7 @@ COPY wsgi.py ./
 
 ARG EXTRAS=tencent,alibaba
 RUN python -m pip install --upgrade pip "setuptools<82" wheel \
- && python -m pip install ".[${EXTRAS}]" \
+ && python -m pip install ".${EXTRAS:+[$EXTRAS]}" \
  && python -m pip install --no-deps "face-recognition==1.3.0"
 
 RUN mkdir -p /srv/kyc/var && chown kyc:kyc /srv/kyc/var

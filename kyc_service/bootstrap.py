@@ -34,6 +34,8 @@ from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 SANDBOX = "sandbox"
 SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "account", "sms")
 """Ports whose test-mode calls always go to the sandbox adapter."""
+FAILOVER_PORTS = ("identity", "portrait", "bank", "registry")
+"""Ports that take a failover chain (a payment or a message is never sent twice)."""
 
 
 class AdapterConfigurationError(RuntimeError):
@@ -111,14 +113,12 @@ class Adapters:
 
     def get(self, port: str, mode: Mode) -> Any:
         """Return the adapter of ``port`` for ``mode`` (the first of a failover chain)."""
-        return self.providers(port, mode)[0][1]
+        return self.named(port, mode, self.names_for(port, mode)[0])
 
-    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
-        """Return ``(name, adapter)`` of each provider of ``port`` for ``mode``, in the
-        order to try them (``KYC_IDENTITY_ADAPTER=tencent,alibaba``: a failover chain)."""
-        return [
-            (name, self._built_adapter(port, mode, name)) for name in self.names_for(port, mode)
-        ]
+    def named(self, port: str, mode: Mode, name: str) -> Any:
+        """Return the provider ``name`` of ``port`` for ``mode``, built when first asked (a
+        fallback that cannot be built never stands in the way of the first provider)."""
+        return self._built_adapter(port, mode, name)
 
     def names_for(self, port: str, mode: Mode) -> list[str]:
         """The provider names of ``port`` for ``mode``, in failover order."""
@@ -150,16 +150,21 @@ class Adapters:
             names = self.names_for(port, Mode.LIVE)
             if not names:
                 raise AdapterConfigurationError(f"{setting_name(port)} names no adapter")
-            if len(names) > 1 and port not in SANDBOXED_PORTS:
+            if len(names) > 1 and port not in FAILOVER_PORTS:
                 raise AdapterConfigurationError(
-                    f"{setting_name(port)}: only verifier ports take a failover chain"
+                    f"{setting_name(port)}: only the identity, portrait, bank and registry "
+                    "verifiers take a failover chain"
                 )
+            if len(set(names)) != len(names):
+                raise AdapterConfigurationError(f"{setting_name(port)} names a provider twice")
             for name in names:
                 if production and port in SANDBOXED_PORTS and name == SANDBOX:
                     raise AdapterConfigurationError(
                         f"{setting_name(port)}=sandbox is refused for live keys in production"
                     )
                 load_adapter_class(port, name)
+                if port in SANDBOXED_PORTS:  # built now: a missing extra or setting fails here
+                    self.named(port, Mode.LIVE, name)
 
     def warm_up(self) -> None:
         """Build the image adapters and load their models now (a worker's start)."""

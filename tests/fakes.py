@@ -435,8 +435,11 @@ class FakeAdapters:
     def name_for(self, port: str, mode: Mode) -> str:
         return "fake"
 
-    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
-        return [("fake", self.get(port, mode))]
+    def names_for(self, port: str, mode: Mode) -> list[str]:
+        return ["fake"]
+
+    def named(self, port: str, mode: Mode, name: str) -> Any:
+        return self.get(port, mode)
 
 
 @dataclass

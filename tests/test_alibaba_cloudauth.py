@@ -567,3 +567,13 @@ def test_https_is_the_default_away_from_loopback(settings):
 def test_the_adapters_are_registered_as_alibaba(group, cls):
     (point,) = [point for point in entry_points(group=group) if point.name == "alibaba"]
     assert point.load() is cls
+
+
+def test_the_sdks_own_logger_writes_no_request(settings):
+    import logging
+
+    from adapters.alibaba_cloudauth.client import SDK_LOGGER
+
+    AlibabaIdentityAuthority.from_settings(settings)
+    logger = logging.getLogger(SDK_LOGGER)
+    assert logger.handlers == [] and not logger.isEnabledFor(logging.DEBUG)

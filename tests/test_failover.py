@@ -74,7 +74,7 @@ def live_sandbox():
 
 def test_a_definite_answer_is_never_asked_again_elsewhere(app, client, live_sandbox):
     adapters = app.extensions["kyc"].adapters
-    adapters.providers("identity", Mode.LIVE)[0][1].client.url = f"{live_sandbox}/v1/identity"
+    adapters.named("identity", Mode.LIVE, "http").client.url = f"{live_sandbox}/v1/identity"
     auth = live_key(app)
     body = individual_body(random.Random(2), name="测试不符")
     decided = submit(client, auth, ready(client, auth, body)).get_json()
@@ -98,3 +98,54 @@ def test_only_verifier_ports_take_a_chain_and_production_refuses_a_sandbox_in_it
     )
     assert chain.names_for("identity", Mode.LIVE) == ["http", "sandbox"]
     assert chain.names_for("identity", Mode.TEST) == ["sandbox"], "test keys: the sandbox only"
+
+
+def test_an_answer_about_the_person_is_never_taken_elsewhere_even_when_useless(app, client):
+    """An outage the provider billed (it answered, but nothing usable) stays with it."""
+    from kyc_service.domain.errors import UpstreamUnavailable
+
+    http = app.extensions["kyc"].adapters.named("identity", Mode.LIVE, "http")
+
+    def billed_but_useless(*args, **kwargs):
+        raise UpstreamUnavailable("an answer that maps to nothing", billable=True)
+
+    http.verify = billed_but_useless
+    auth = live_key(app)
+    decided = submit(
+        client, auth, ready(client, auth, individual_body(random.Random(3)))
+    ).get_json()
+    assert decided["status"] == "processing", "retried later with the same provider"
+    (only,) = ledger(app, decided["id"])
+    assert (only.provider, only.billable) == ("http", True)
+
+
+def test_chains_only_for_the_four_checks_and_without_repeats():
+    base = {**DEFAULTS, "KEK": os.environ["KYC_KEK"]}
+    for port in ("ACCOUNT", "SMS"):
+        with pytest.raises(AdapterConfigurationError, match="failover chain"):
+            Adapters({**base, f"{port}_ADAPTER": "sandbox,http"}).check()
+    with pytest.raises(AdapterConfigurationError, match="twice"):
+        Adapters({**base, "IDENTITY_ADAPTER": "sandbox,sandbox"}).check()
+
+
+def test_a_provider_whose_settings_are_missing_fails_at_start():
+    base = {**DEFAULTS, "KEK": os.environ["KYC_KEK"]}
+    with pytest.raises(RuntimeError, match="URL and a secret"):
+        Adapters({**base, "IDENTITY_ADAPTER": "sandbox,http"}).check()
+
+
+def test_a_missing_extra_fails_at_start_with_the_pip_command(monkeypatch):
+    import sys
+
+    for name in [name for name in sys.modules if name.startswith("tencentcloud")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "tencentcloud", None)
+    settings = {
+        **DEFAULTS,
+        "KEK": os.environ["KYC_KEK"],
+        "IDENTITY_ADAPTER": "tencent",
+        "TENCENT_SECRET_ID": "id",
+        "TENCENT_SECRET_KEY": "key",
+    }
+    with pytest.raises(RuntimeError, match=r'pip install "kyc-service\[tencent\]"'):
+        Adapters(settings).check()

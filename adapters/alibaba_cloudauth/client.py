@@ -13,7 +13,9 @@ switch to ignore them), and logs requests at DEBUG level when ``DEBUG=sdk`` is s
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +62,23 @@ def load_sdk() -> Sdk:
         raise RuntimeError(
             f"the alibaba adapters need the Alibaba Cloud SDK: {INSTALL_HINT}"
         ) from None
+    _quiet_sdk_logger()
     return Sdk(Client, models, Config, Params, OpenApiRequest, runtime)
+
+
+SDK_LOGGER = "darabonba-core"
+"""The SDK's own logger: with ``DEBUG=sdk`` it writes whole requests (the query string holds
+card and ID numbers) to its own stderr handler, past the service's masking."""
+
+
+def _quiet_sdk_logger() -> None:
+    """Keep the SDK's logger to warnings, through the service's handlers only."""
+    with contextlib.suppress(ImportError):
+        import darabonba.core  # noqa: F401 - its import adds the handler: import it first
+    logger = logging.getLogger(SDK_LOGGER)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(logging.WARNING)
 
 
 def _runtime_options() -> type:

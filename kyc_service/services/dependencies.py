@@ -19,9 +19,12 @@ class AdapterLookup(Protocol):
     def name_for(self, port: str, mode: Mode) -> str:
         """Return the name of the adapter of ``port`` for ``mode`` (the ledger's provider)."""
 
-    def providers(self, port: str, mode: Mode) -> list[tuple[str, Any]]:
-        """Return ``(name, adapter)`` of each provider of ``port`` for ``mode``, in failover
-        order (one, unless the setting names a chain)."""
+    def names_for(self, port: str, mode: Mode) -> list[str]:
+        """Return the provider names of ``port`` for ``mode``, in failover order (one,
+        unless the setting names a chain)."""
+
+    def named(self, port: str, mode: Mode, name: str) -> Any:
+        """Return the provider ``name`` of ``port`` for ``mode`` (built when first asked)."""
 
 
 class CheckDependencies(Protocol):

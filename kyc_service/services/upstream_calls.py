@@ -33,11 +33,13 @@ def metered(
     check: str,
     call: Callable[[Any, str], Answer],
     note: Callable[[UpstreamCall], None],
+    request_key: str = "",
 ) -> Answer:
     """Run ``call(port, request_id)`` for ``check`` of the verification (or phone check)
-    ``owner_id``, and give the call's record to ``note`` — also when it raises
-    ``UpstreamUnavailable`` (billable only if the verifier said so)."""
-    rid = request_id_for(owner_id, check)
+    ``owner_id``, and give the call's record to ``note`` — also when it fails (billable
+    only if the verifier said so). The request id comes from ``request_key`` (by default
+    the check's name)."""
+    rid = request_id_for(owner_id, request_key or check)
     started = time.perf_counter()
 
     def noted(outcome: str, billable: bool) -> None:
@@ -48,6 +50,9 @@ def metered(
         answer = call(port, rid)
     except UpstreamUnavailable as down:
         noted(UNAVAILABLE, down.billable)
+        raise
+    except Exception:
+        noted(UNAVAILABLE, False)  # a bug or a broken adapter: noted, then raised as it is
         raise
     noted(outcome_name(role, answer), bool(getattr(answer, "billable", False)))
     return answer
@@ -62,17 +67,19 @@ def metered_port(
     call: Callable[[Any, str], Answer],
     note: Callable[[UpstreamCall], None],
 ) -> Answer:
-    """:func:`metered` on the ``role`` providers of ``mode``, in failover order: the next is
-    asked only when one is unavailable (an outage, its breaker open, its daily limit),
-    never after a definite answer. Each call is noted with its provider; a fallback's
-    request id is its own (``check@provider``), so each provider bills a check once."""
-    chain = adapters.providers(role, mode)
-    for position, (provider, port) in enumerate(chain):
-        step = check if position == 0 else f"{check}@{provider}"
+    """:func:`metered` on the ``role`` providers of ``mode``, in failover order. The next
+    is asked only when one could not answer at all (an outage it did not bill: no
+    connection, a 5xx, throttling, its breaker open, its daily limit) — never after an
+    answer about the person, even one that is of no use (billed). Each call is noted with
+    its provider; a fallback's request id is its own (``check@provider``)."""
+    names = adapters.names_for(role, mode)
+    for position, provider in enumerate(names):
+        key = check if position == 0 else f"{check}@{provider}"
+        port = adapters.named(role, mode, provider)
         try:
-            return metered(port, provider, role, verification_id, step, call, note)
-        except UpstreamUnavailable:
-            if position == len(chain) - 1:
+            return metered(port, provider, role, verification_id, check, call, note, key)
+        except UpstreamUnavailable as down:
+            if down.billable or position == len(names) - 1:
                 raise
     raise UpstreamUnavailable(f"no {role} verifier is configured")
 
