@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -144,3 +145,36 @@ def serving_in_thread(app) -> Iterator[str]:  # noqa: ANN001 - any WSGI app
     finally:
         server.shutdown()
         thread.join(5)
+
+
+VERIFIER_ROLES = ("IDENTITY", "PORTRAIT", "BANK", "REGISTRY", "ACCOUNT", "SMS")
+
+
+def production_config(
+    database_url: str,
+    keystore_url: str,
+    *,
+    http_url: str,
+    secret: str,
+    timeout: float = 5,
+    roles: tuple[str, ...] = VERIFIER_ROLES,
+    rate_limit: str = "10000 per second",
+) -> dict:
+    """App settings for live keys in production: ``roles`` on the ``http`` adapter to the
+    verifier at ``http_url``; a test adds its other providers' settings."""
+    config = {
+        "DATABASE_URL": database_url,
+        "KEYSTORE_URL": keystore_url,
+        "RATE_LIMIT": rate_limit,
+        "TESTING": True,
+        "ENV": "production",
+        "KEK": os.environ["KYC_KEK"],
+    }
+    for role in roles:
+        config |= {
+            f"{role}_ADAPTER": "http",
+            f"{role}_URL": http_url,
+            f"{role}_SECRET": secret,
+            f"{role}_TIMEOUT": timeout,
+        }
+    return config

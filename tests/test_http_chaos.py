@@ -7,7 +7,6 @@ call ledger holds at most one billable call per check per verification.
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 from collections import Counter
@@ -19,7 +18,14 @@ import pytest
 from kyc_service.domain.access import Mode, parse_scopes
 from kyc_service.services.api_keys import create_key
 from kyc_service.services.pipeline import retry_pending
-from tests.helpers import checks_of, create, serving_in_thread, submit, upload
+from tests.helpers import (
+    checks_of,
+    create,
+    production_config,
+    serving_in_thread,
+    submit,
+    upload,
+)
 from tests.synthetic import card_photos, individual_body
 from verifier_sandbox.server import Knobs, create_sandbox_app
 
@@ -48,22 +54,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app_config(database_url: str, keystore_url: str, chaotic_sandbox: str) -> dict:
-    config = {
-        "DATABASE_URL": database_url,
-        "KEYSTORE_URL": keystore_url,
-        "RATE_LIMIT": "100000 per second",
-        "TESTING": True,
-        "ENV": "production",
-        "KEK": os.environ["KYC_KEK"],
-    }
-    for role in ("IDENTITY", "PORTRAIT", "BANK", "REGISTRY", "ACCOUNT", "SMS"):
-        config |= {
-            f"{role}_ADAPTER": "http",
-            f"{role}_URL": chaotic_sandbox,
-            f"{role}_SECRET": SECRET,
-            f"{role}_TIMEOUT": 0.5,
-        }
-    return config
+    return production_config(
+        database_url,
+        keystore_url,
+        http_url=chaotic_sandbox,
+        secret=SECRET,
+        timeout=0.5,
+        rate_limit="100000 per second",
+    )
 
 
 def test_500_verifications_on_a_failing_upstream_all_end_right_and_bill_once(app, client):

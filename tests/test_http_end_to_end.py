@@ -10,7 +10,6 @@ each check's request id, billed once, and ``GET /v1/ops/usage``.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from flask import Flask
 from kyc_service.domain.access import Mode, parse_scopes
 from kyc_service.services.api_keys import create_key
 from tests.conftest import assert_error
-from tests.helpers import checks_of, submit
+from tests.helpers import checks_of, production_config, submit
 from tests.synthetic import individual_body, organization_body
 from tests.test_individual_flow import (  # noqa: F401 (collected again, through http)
     ready,
@@ -58,22 +57,7 @@ def verifier_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def app_config(database_url: str, keystore_url: str, verifier_sandbox: str) -> dict:
     """Production, every verifier role on ``http`` to the sandbox server."""
-    config = {
-        "DATABASE_URL": database_url,
-        "KEYSTORE_URL": keystore_url,
-        "RATE_LIMIT": "10000 per second",
-        "TESTING": True,
-        "ENV": "production",
-        "KEK": os.environ["KYC_KEK"],
-    }
-    for role in ROLES:
-        config |= {
-            f"{role}_ADAPTER": "http",
-            f"{role}_URL": verifier_sandbox,
-            f"{role}_SECRET": SECRET,
-            f"{role}_TIMEOUT": 5,
-        }
-    return config
+    return production_config(database_url, keystore_url, http_url=verifier_sandbox, secret=SECRET)
 
 
 @pytest.fixture

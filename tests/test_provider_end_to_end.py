@@ -23,7 +23,6 @@ put the bank card on Alibaba (SubCode 214 is ``phone_mismatch``), so they reprod
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 from collections.abc import Callable, Iterator
@@ -49,7 +48,7 @@ from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound
 from kyc_service.domain.usage import UpstreamCall
 from kyc_service.services.api_keys import create_key
-from tests.helpers import checks_of, serving_in_thread, submit
+from tests.helpers import checks_of, production_config, serving_in_thread, submit
 from tests.provider_fakes import (
     ALIBABA_BANK_MAGIC,
     ALIBABA_ENTITY_MAGIC,
@@ -166,13 +165,10 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def app_config(database_url: str, keystore_url: str, upstreams: Upstreams) -> dict:
     """Production; identity and portrait on Tencent, bank and registry on Alibaba, account
     and SMS on ``http`` to the verifier sandbox."""
-    config = {
-        "DATABASE_URL": database_url,
-        "KEYSTORE_URL": keystore_url,
-        "RATE_LIMIT": "10000 per second",
-        "TESTING": True,
-        "ENV": "production",
-        "KEK": os.environ["KYC_KEK"],
+    config = production_config(
+        database_url, keystore_url, http_url=upstreams.sandbox_url, secret=SECRET, roles=HTTP_ROLES
+    )
+    config |= {
         **PROVIDER_ADAPTERS,
         "TENCENT_SECRET_ID": TENCENT_SECRET_ID,
         "TENCENT_SECRET_KEY": TENCENT_SECRET_KEY,
@@ -185,13 +181,6 @@ def app_config(database_url: str, keystore_url: str, upstreams: Upstreams) -> di
     }
     for setting in PROVIDER_ADAPTERS:
         config[setting.replace("_ADAPTER", "_TIMEOUT")] = 5
-    for role in HTTP_ROLES:
-        config |= {
-            f"{role}_ADAPTER": "http",
-            f"{role}_URL": upstreams.sandbox_url,
-            f"{role}_SECRET": SECRET,
-            f"{role}_TIMEOUT": 5,
-        }
     return config
 
 
