@@ -134,11 +134,13 @@ class Adapters:
             return self._built[key]
 
     def settings_for(self, port: str, name: str = "") -> dict[str, Any]:
-        """Return a port adapter's own settings (``KYC_<PORT>_*``), over its provider's
-        (``KYC_<NAME>_*``: ``KYC_TENCENT_SECRET_ID`` → ``secret_id`` for ``tencent``); the
-        KEK adapter also gets ``KEK`` and ``ENV``."""
+        """Return a port adapter's settings: the port's (``KYC_<PORT>_*``: ``timeout``, the
+        ``http`` adapter's ``url``), under its provider's (``KYC_<NAME>_*``:
+        ``KYC_TENCENT_SECRET_ID`` → ``secret_id`` for ``tencent``), which win — in a
+        failover chain a port-wide ``KYC_IDENTITY_ENDPOINT`` never sends one provider's
+        requests to another's host. The KEK adapter also gets ``KEK`` and ``ENV``."""
         provider = adapter_settings(self.settings, name) if name and name != SANDBOX else {}
-        own = provider | adapter_settings(self.settings, port)
+        own = adapter_settings(self.settings, port) | provider
         if port == "kek":
             own.update(key=self.settings.get("KEK"), env=self.settings.get("ENV"))
         return own

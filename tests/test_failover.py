@@ -149,3 +149,15 @@ def test_a_missing_extra_fails_at_start_with_the_pip_command(monkeypatch):
     }
     with pytest.raises(RuntimeError, match=r'pip install "kyc-service\[tencent\]"'):
         Adapters(settings).check()
+
+
+def test_a_providers_own_settings_win_over_the_ports():
+    settings = {
+        **DEFAULTS,
+        "IDENTITY_ENDPOINT": "port-wide.example",
+        "IDENTITY_TIMEOUT": 3,
+        "TENCENT_ENDPOINT": "tencent.example",
+    }
+    tencent = Adapters(settings).settings_for("identity", "tencent")
+    assert tencent["endpoint"] == "tencent.example" and tencent["timeout"] == 3
+    assert Adapters(settings).settings_for("identity", "alibaba")["endpoint"] == "port-wide.example"

@@ -393,11 +393,22 @@ def test_answers_that_are_not_documented_are_outages_never_a_pass(fake, settings
 
 
 @pytest.mark.parametrize("status", [302, 307])
-def test_a_redirect_is_not_followed(fake, settings, server, status):
-    endpoint, _ = server
-    location = f"http://{endpoint}/elsewhere"
-    fake.reply = lambda: Response(status=status, headers={"Location": location})
-    assert outcome_or_outage(identity_call(settings)) == OUTAGE
+def test_a_redirect_is_not_followed(fake, settings, status):
+    """The redirect's target would answer a Match: followed, the call would pass."""
+    from flask import Flask, request
+
+    elsewhere = Flask("elsewhere")
+    reached: list[str] = []
+
+    @elsewhere.route("/", methods=["GET", "POST"])
+    def answer() -> Response:
+        reached.append(request.method)
+        return result("0")
+
+    with serving_in_thread(elsewhere) as target:
+        fake.reply = lambda: Response(status=status, headers={"Location": f"{target}/"})
+        assert outcome_or_outage(identity_call(settings)) == OUTAGE
+    assert reached == [], "the redirect's target got nothing"
     assert len(fake.seen) == 1  # the fields were not sent again
 
 
@@ -548,3 +559,10 @@ def test_plain_http_elsewhere_and_odd_endpoints_are_refused(endpoint):
 def test_registered_as_tencent(group, adapter):
     [found] = [ep for ep in entry_points(group=group) if ep.name == "tencent"]
     assert found.load() is adapter
+
+
+def test_an_sdk_whose_session_cannot_be_hardened_is_refused():
+    from adapters.tencent_faceid.client import _harden_session
+
+    with pytest.raises(RuntimeError, match="proxies and redirects"):
+        _harden_session(object())

@@ -195,13 +195,15 @@ def _harden_session(client: Any) -> None:
     """Send to the endpoint itself, whatever ``HTTP(S)_PROXY`` says, and follow no redirect
     (a redirect is an outage: the fields go nowhere else)."""
     connection = getattr(getattr(client, "request", None), "conn", None)
-    if connection is None:
-        return
-    connection.proxy = None
     session = getattr(connection, "_session", None)
-    if session is not None:
-        session.trust_env = False
-        session.max_redirects = 0
+    if connection is None or session is None:  # an SDK this code was not written for
+        raise RuntimeError(
+            "the installed Tencent Cloud SDK cannot be kept from proxies and redirects: "
+            'install a tested version with pip install "kyc-service[tencent]"'
+        )
+    connection.proxy = None
+    session.trust_env = False
+    session.max_redirects = 0
 
 
 def close_client(client: Any) -> None:
