@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run worker-local worker-upstream beat test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,18 @@ install: $(STAMP)  ## the service with face matching and OCR, and the test tools
 run: install  ## ./var/ (SQLite, KEK, test key), migrations, then serve on 127.0.0.1:$(PORT)
 	$(BIN)/kyc-service dev-setup
 	$(BIN)/kyc-service serve --host 127.0.0.1 --port $(PORT)
+
+# Past one machine (README § Scaling out): with KYC_EXECUTOR=celery and KYC_BROKER_URL set
+# (in the environment or ./.env), `make run` enqueues the checks and these run them; the
+# same commands as docker-compose.yml's services.
+worker-local: install  ## the CPU-bound checks (images, OCR, faces): one process per core
+	$(BIN)/kyc-service worker --queues local
+
+worker-upstream: install  ## the verifier calls, webhooks and housekeeping: 32 threads
+	$(BIN)/kyc-service worker --queues upstream --concurrency 32
+
+beat: install  ## the periodic jobs (retries, webhooks, deposit expiry, retention)
+	$(BIN)/kyc-service beat --schedule-file var/beat-schedule
 
 test: install  ## the whole suite (SQLite, and PostgreSQL when KYC_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -82,10 +82,11 @@ def _port_open(port: int) -> bool:
 
 
 @contextmanager
-def sandbox_server(secret: str, workdir: Path) -> Iterator[str]:
-    """Run ``kyc-service sandbox-verifiers`` on a free loopback port; yield its base URL."""
+def sandbox_server(secret: str, workdir: Path, *options: str) -> Iterator[str]:
+    """Run ``kyc-service sandbox-verifiers [OPTIONS]`` (``--latency-ms 300`` …) on a free
+    loopback port; yield its base URL."""
     port = free_port()
-    argv = [str(BIN / "kyc-service"), "sandbox-verifiers", "--host", "127.0.0.1"]
+    argv = [str(BIN / "kyc-service"), "sandbox-verifiers", "--host", "127.0.0.1", *options]
     env = {**os.environ, "KYC_SANDBOX_SECRET": secret}
     log = workdir / "sandbox.stderr.log"
     with log.open("wb") as stderr:

@@ -36,6 +36,7 @@ from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
 from kyc_service.domain.errors import AuthenticationFailed, RateLimited, UnsupportedMediaType
 from kyc_service.observability.logs import configure_logging
+from kyc_service.services.api_keys import RecentPrincipals
 from schemas.common import ErrorSchema
 
 access_log = logging.getLogger("kyc_service.access")
@@ -77,6 +78,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 65536
     app.json.sort_keys = False
     app.extensions["kyc"] = bootstrap(app.config)
+    app.extensions["kyc_recent_principals"] = RecentPrincipals(
+        float(app.config["AUTH_CACHE_SECONDS"])
+    )
     _register_hooks(app)
     api = KycApi(app)
     api.register_blueprint(verifications.blueprint)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,9 +31,13 @@ from kyc_service.persistence.migrate import is_current, upgrade
 from kyc_service.persistence.unit_of_work import SqlUnitOfWork
 from kyc_service.ports import PORT_GROUPS, Adapter, TaskRunner
 from kyc_service.ports.storage import UnitOfWork
-from kyc_service.services.pipeline import run_checks
+from kyc_service.services.deposits import expire_deposits
+from kyc_service.services.housekeeping import sweep_retention
+from kyc_service.services.pipeline import retry_pending, run_checks, run_local_checks
+from kyc_service.services.webhooks import deliver_due
 from kyc_service.vault import KeyStore, RetentionPolicy, Vault
 
+log = logging.getLogger(__name__)
 SANDBOX = "sandbox"
 SANDBOXED_PORTS = ("identity", "portrait", "bank", "registry", "account", "sms")
 """Ports whose test-mode calls always go to the sandbox adapter."""
@@ -143,6 +150,11 @@ class Adapters:
         own = adapter_settings(self.settings, port) | provider
         if port == "kek":
             own.update(key=self.settings.get("KEK"), env=self.settings.get("ENV"))
+        if port == "executor":
+            own.update(
+                broker_url=self.settings.get("BROKER_URL"),
+                time_limit=self.settings.get("TASK_TIME_LIMIT"),
+            )
         return own
 
     def check(self) -> None:
@@ -274,8 +286,159 @@ def bootstrap(settings: Mapping[str, Any]) -> Services:
         keystore_engine=keystore_engine,
         vault=vault,
     )
-    services.runner.register("run_checks", functools.partial(run_checks, services))
+    register_tasks(services.runner, lambda: services)
     return services
+
+
+def register_tasks(runner: TaskRunner, current: Callable[[], Services]) -> None:
+    """Register the service's tasks on ``runner``; each runs with ``current()``'s services
+    (the process's own, built once per process).
+
+    In process, ``run_checks`` runs the whole pipeline. On a worker pool it is two tasks: the
+    local checks on the ``local`` queue, then — unless they decided — the upstream checks
+    on the ``upstream`` queue. The periodic jobs run on the ``upstream`` queue, and the
+    periodic retry enqueues the runs it claims rather than running them itself.
+    """
+
+    def all_checks(verification_id: str) -> None:
+        run_checks(current(), verification_id)
+
+    if runner.runs_in_process:
+        runner.register("run_checks", all_checks)
+    else:
+
+        def local_then_upstream(verification_id: str) -> None:
+            if run_local_checks(current(), verification_id):
+                runner.submit("run_upstream_checks", verification_id=verification_id)
+
+        runner.register("run_checks", local_then_upstream, queue="local")
+        runner.register("run_upstream_checks", all_checks, queue="upstream")
+    for name, job in PERIODIC_JOBS.items():
+        runner.register(name, functools.partial(job, current, runner), queue="upstream")
+
+
+def _retry_pending(current: Callable[[], Services], runner: TaskRunner) -> None:
+    """The periodic retry: claim each due verification and run (enqueue) its checks."""
+    retry_pending(
+        current(),
+        run=lambda verification_id: runner.submit("run_checks", verification_id=verification_id),
+        expire=False,
+    )
+
+
+def _expire_deposits(current: Callable[[], Services], _runner: TaskRunner) -> None:
+    """Reject the verifications whose micro-deposit waited past its time."""
+    services = current()
+    expire_deposits(services.unit_of_work, services.vault)
+
+
+def _sweep_retention(current: Callable[[], Services], _runner: TaskRunner) -> None:
+    """Delete documents and personal data past retention."""
+    services = current()
+    sweep_retention(services.unit_of_work(), services.vault)
+
+
+def _deliver_webhooks(current: Callable[[], Services], _runner: TaskRunner) -> None:
+    """Send the due webhook deliveries once."""
+    deliver_webhooks(current())
+
+
+PERIODIC_JOBS: dict[str, Callable[[Callable[[], Services], TaskRunner], None]] = {
+    "retry_pending": _retry_pending,
+    "deliver_webhooks": _deliver_webhooks,
+    "expire_deposits": _expire_deposits,
+    "sweep_retention": _sweep_retention,
+}
+"""The jobs ``kyc-service beat`` schedules, by task name (each safe beside its cron command)."""
+
+BEAT_SETTINGS = {
+    "retry_pending": "BEAT_RETRY_SECONDS",
+    "deliver_webhooks": "BEAT_WEBHOOKS_SECONDS",
+    "expire_deposits": "BEAT_DEPOSITS_SECONDS",
+    "sweep_retention": "BEAT_RETENTION_SECONDS",
+}
+"""Each periodic job's interval setting (``KYC_BEAT_RETRY_SECONDS`` …)."""
+
+
+def deliver_webhooks(services: Services, batch: int = 100) -> Any:
+    """Send the due webhook deliveries once (safe from several hosts); the report."""
+    return deliver_due(
+        services.unit_of_work,
+        services.vault.keystore.wrapper,
+        services.clock,
+        services.adapters.get("webhooks", Mode.LIVE),
+        batch=batch,
+        concurrency=int(services.settings["WEBHOOKS_CONCURRENCY"]),
+    )
+
+
+class ProcessServices:
+    """The services of the current process, built on first use in each process (a forked
+    pool process never shares its parent's database connections)."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._services: Services | None = None
+
+    def get(self) -> Services:
+        """This process's services."""
+        with self._lock:
+            if self._services is None or self._pid != os.getpid():
+                self._services = bootstrap(self.settings)
+                self._pid = os.getpid()
+            return self._services
+
+    def start(self, warm: bool = True) -> None:
+        """Build the services and, with ``warm``, load the face and OCR models as a process
+        starts (once; shared read-only by its tasks). A failure is logged by class, and the
+        models then load on first use."""
+        started = time.monotonic()
+        try:
+            services = self.get()
+            if warm:
+                services.adapters.warm_up()
+        except Exception as exc:  # noqa: BLE001 - the worker still runs; models load on use
+            log.warning("worker warm-up failed: %s", type(exc).__name__)
+            return
+        log.info(
+            "worker process ready%s in %.1f s",
+            " (face and OCR models loaded)" if warm else "",
+            time.monotonic() - started,
+        )
+
+
+def _task_runner(settings: Mapping[str, Any]) -> TaskRunner:
+    """The configured task runner, after checking every adapter setting."""
+    adapters = Adapters(settings)
+    adapters.check()
+    return adapters.get("executor", Mode.LIVE)
+
+
+def run_worker(settings: Mapping[str, Any], queues: list[str], concurrency: int, pool: str) -> None:
+    """Serve ``queues`` as a worker (``kyc-service worker``) until stopped."""
+    worker_settings = dict(settings)
+    if pool == "threads":  # every thread may hold a connection while it records
+        worker_settings["DB_POOL_SIZE"] = max(int(settings["DB_POOL_SIZE"]), concurrency)
+    runner = _task_runner(worker_settings)
+    process = ProcessServices(worker_settings)
+    register_tasks(runner, process.get)
+    warm = "local" in queues  # the upstream queue runs no image check
+    runner.run_worker(queues, concurrency, pool, functools.partial(process.start, warm))
+
+
+def run_beat(settings: Mapping[str, Any], schedule_file: str) -> None:
+    """Schedule the periodic jobs (``kyc-service beat``) until stopped."""
+    runner = _task_runner(settings)
+    register_tasks(runner, _beat_runs_no_task)
+    schedule = {name: float(settings[key]) for name, key in BEAT_SETTINGS.items()}
+    runner.run_beat(schedule, schedule_file)
+
+
+def _beat_runs_no_task() -> Services:
+    """The beat only sends tasks; it never runs one."""
+    raise RuntimeError("the beat process runs no task")
 
 
 def migrate(settings: Mapping[str, Any]) -> None:

@@ -185,6 +185,21 @@ def kek() -> None:
     """Key-encryption keys."""
 
 
+@kek.command("new")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def kek_new(out: Path) -> None:
+    """Write a new key-encryption key file (mode 0600) for a production deployment
+    (``KYC_KEK_FILE``); an existing file is never overwritten."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write_secret_file(out, _new_kek_document())
+    except FileExistsError:
+        raise click.ClickException(f"{out} exists: a key file is never overwritten") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"new key-encryption key written to {out} (mode 0600); back it up apart")
+
+
 @kek.command("rotate")
 @click.option("--retire-old", is_flag=True, help="Remove the old KEKs once nothing uses them.")
 def kek_rotate(retire_old: bool) -> None:
@@ -236,22 +251,93 @@ def webhooks() -> None:
 @click.option("--batch", type=click.IntRange(1, 10000), default=100, show_default=True)
 def webhooks_deliver(batch: int) -> None:
     """Send the due webhook deliveries once (safe to run from cron and from several hosts)."""
-    from kyc_service.domain.access import Mode
-    from kyc_service.services.webhooks import deliver_due
+    from kyc_service.bootstrap import deliver_webhooks
 
     services = _services()
     try:
-        report = deliver_due(
-            services.unit_of_work,
-            services.vault.keystore.wrapper,
-            services.clock,
-            services.adapters.get("webhooks", Mode.LIVE),
-            batch=batch,
-            concurrency=int(services.settings["WEBHOOKS_CONCURRENCY"]),
-        )
+        report = deliver_webhooks(services, batch=batch)
     finally:
         services.close()
     click.echo(f"delivered {report.succeeded}; retrying {report.retrying}; failed {report.failed}")
+
+
+@main.command()
+@click.option(
+    "--queues",
+    default="local,upstream",
+    show_default=True,
+    help="Comma-separated: local (images, OCR, faces: CPU), upstream (verifiers, webhooks, "
+    "housekeeping: I/O).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Processes (prefork) or threads; default: the CPU count for local, 32 for upstream.",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default=None,
+    help="Default: prefork when serving local, threads for upstream alone.",
+)
+def worker(queues: str, concurrency: int | None, pool: str | None) -> None:
+    """Run a Celery worker for the checks (KYC_EXECUTOR=celery, KYC_BROKER_URL)."""
+    from kyc_service.bootstrap import run_worker
+
+    names = _queues(queues)
+    pool = pool or ("prefork" if "local" in names else "threads")
+    concurrency = concurrency or ((os.cpu_count() or 1) if pool == "prefork" else 32)
+    _on_a_worker_pool(lambda settings: run_worker(settings, names, concurrency, pool))
+
+
+@main.command()
+@click.option(
+    "--schedule-file",
+    default=None,
+    help="Where beat keeps its last run times (default: KYC_BEAT_SCHEDULE_FILE or a "
+    "temporary file).",
+)
+def beat(schedule_file: str | None) -> None:
+    """Schedule the periodic jobs on Celery beat: retries, webhook deliveries, deposit expiry,
+    retention (one beat per deployment; each job is safe beside its cron command)."""
+    from kyc_service.bootstrap import run_beat
+
+    def start(settings: dict) -> None:
+        path = schedule_file or settings.get("BEAT_SCHEDULE_FILE")
+        if not path:
+            path = str(Path(tempfile.mkdtemp(prefix="kyc-beat-")) / "schedule")
+        run_beat(settings, path)
+
+    _on_a_worker_pool(start)
+
+
+def _queues(value: str) -> list[str]:
+    """Parse ``--queues``; a usage error names an unknown queue."""
+    from kyc_service.ports import QUEUES
+
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if not names or unknown:
+        raise click.BadParameter(f"queues are {', '.join(QUEUES)}", param_hint="--queues")
+    return names
+
+
+def _on_a_worker_pool(start) -> None:  # noqa: ANN001 - a callable taking the settings
+    """Run ``start(settings)`` with logging set up, or fail clearly without a worker pool."""
+    from kyc_service.observability.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(str(settings["LOG_LEVEL"]))
+    try:
+        start(settings)
+    except NotImplementedError:
+        raise click.ClickException(
+            f"KYC_EXECUTOR={settings['EXECUTOR']} runs checks in the web process; "
+            "set KYC_EXECUTOR=celery and KYC_BROKER_URL for a worker pool"
+        ) from None
+    except (RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("retry-pending")
@@ -311,12 +397,17 @@ def _write_dev_kek() -> None:
     settings = load_settings()
     if DEV_KEK_FILE.exists() or settings.get("KEK") or settings.get("KEK_FILE"):
         return
+    _write_secret_file(DEV_KEK_FILE, _new_kek_document())
+    click.echo(f"Development key-encryption key: ./{DEV_KEK_FILE} (mode 0600)")
+
+
+def _new_kek_document() -> str:
+    """A key file's JSON: one new random 256-bit KEK, primary."""
     document = {
         "primary": "kek-1",
         "keys": {"kek-1": base64.b64encode(secrets.token_bytes(32)).decode()},
     }
-    _write_secret_file(DEV_KEK_FILE, json.dumps(document, indent=2) + "\n")
-    click.echo(f"Development key-encryption key: ./{DEV_KEK_FILE} (mode 0600)")
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _write_secret_file(path: Path, text: str) -> None:

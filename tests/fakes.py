@@ -138,6 +138,13 @@ class FakeVerifications:
             and v.next_attempt_at <= now
         ][:limit]
 
+    def hold_lease(self, verification_id: str, until: datetime) -> bool:
+        stored = self.state.verifications.get(verification_id)
+        if stored is None or stored.status != Status.PROCESSING:
+            return False
+        stored.next_attempt_at = until
+        return True
+
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         stored = self.state.verifications[verification_id]
         if stored.next_attempt_at != seen:

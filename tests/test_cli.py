@@ -151,3 +151,22 @@ def test_serve_refuses_an_unknown_adapter(db_url):
     result = run(db_url, "serve", "--port", "1", env={"KYC_BANK_ADAPTER": "nope"})
     assert result.exit_code == 1
     assert "BANK_ADAPTER" in result.output and "sandbox" in result.output
+
+
+def test_kek_new_writes_a_usable_owner_only_key_file_and_never_overwrites(tmp_path, monkeypatch):
+    from adapters.local.key_file import LocalKeyWrapper
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "secrets" / "kek.json"
+    first = CliRunner().invoke(main, ["kek", "new", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    document = json.loads(out.read_text())
+    assert len(b64decode(document["keys"][document["primary"]])) == 32
+    wrapper = LocalKeyWrapper.from_settings({"file": str(out)})
+    kek_id, wrapped = wrapper.wrap(b"k" * 32, b"context")
+    assert wrapper.unwrap(kek_id, wrapped, b"context") == b"k" * 32
+    before = out.read_bytes()
+    again = CliRunner().invoke(main, ["kek", "new", "--out", str(out)])
+    assert again.exit_code == 1 and "never overwritten" in again.output
+    assert out.read_bytes() == before

@@ -27,8 +27,8 @@ from kyc_service.services.webhooks import deliver_due, verify_signature
 from kyc_service.vault import SubjectRef
 from tests.synthetic import individual_body
 from tests.test_individual_flow import ready
-from tests.test_webhooks import _start_receiver
 from tests.vault_support import kek_document
+from tests.webhook_receiver import start_receiver
 
 rng = random.Random(11)
 
@@ -79,7 +79,7 @@ def wrapped_columns_found(urls: list[str], kek_id: str) -> set[tuple[str, str]]:
 
 def test_rotation_keeps_every_wrapped_value_readable(app, client, auth, app_config, kek_file):
     services = app.extensions["kyc"]
-    receiver = _start_receiver()
+    receiver = start_receiver()
     try:
         created = client.post(
             "/v1/webhook-endpoints",

@@ -182,6 +182,59 @@ def test_request_ids_differ_per_check_and_verification_and_hold_no_digits_runs()
     assert request_id_for("ver_a", "identity") == request_id_for("ver_a", "identity")
 
 
+def test_the_local_stage_records_the_local_checks_and_leaves_the_billed_ones(kyc) -> None:
+    """A worker pool's first task (issue 15): the image, OCR and face checks are stored and
+    the verification stays ``processing`` for the upstream task, which runs no local check
+    again."""
+    verification_id, _ = submitted(kyc, face_match=True)
+    assert pipeline.run_local_checks(kyc, verification_id) is True
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.PROCESSING
+    assert {c.name for c in verification.checks} >= {
+        "document_quality",
+        "id_card_ocr",
+        "face_match",
+    }
+    assert not {"identity", "bank_card", "portrait_authority"} & {
+        c.name for c in verification.checks
+    }
+    assert kyc.adapters.identity.calls == kyc.adapters.bank.calls == 0
+    assert (verification.next_attempt_at - kyc.clock()).total_seconds() == 300  # its lease
+    assert event_types(kyc, verification_id)[-1] == "verification.processing"
+    kyc.adapters.ocr.lines = []  # were the card read again, it would now go to review
+    pipeline.run_checks(kyc, verification_id)
+    assert stored(kyc, verification_id).status == Status.VERIFIED
+    assert kyc.adapters.identity.calls == 1
+
+
+def test_a_definite_local_failure_is_decided_by_the_local_stage(kyc) -> None:
+    verification_id, _ = submitted(kyc, face_match=True)
+    kyc.adapters.face.similarity = 0.05
+    assert pipeline.run_local_checks(kyc, verification_id) is False
+    assert stored(kyc, verification_id).status == Status.REJECTED
+    assert kyc.adapters.identity.calls == 0
+
+
+def test_a_run_whose_lease_lapsed_is_claimed_once_by_the_periodic_retry(kyc) -> None:
+    """A message the broker lost: past the lease, ``retry_pending`` hands the verification
+    to ``run`` (a worker pool enqueues it) once, however many retry jobs run."""
+    verification_id, _ = submitted(kyc)
+    handed: list[str] = []
+    assert pipeline.retry_pending(kyc, run=handed.append) == 0
+    kyc.clock.advance(seconds=301)
+    assert pipeline.retry_pending(kyc, run=handed.append) == 1
+    assert pipeline.retry_pending(kyc, run=handed.append) == 0
+    assert handed == [verification_id]
+    assert stored(kyc, verification_id).status == Status.PROCESSING
+
+
+def test_the_lease_follows_the_setting(kyc) -> None:
+    kyc.settings["CHECKS_LEASE_SECONDS"] = 20
+    verification_id, _ = submitted(kyc)
+    pipeline.run_local_checks(kyc, verification_id)
+    assert (stored(kyc, verification_id).next_attempt_at - kyc.clock()).total_seconds() == 20
+
+
 def test_past_the_retry_budget_the_verification_goes_to_review(kyc) -> None:
     verification_id, _ = submitted(kyc)
     kyc.adapters.bank.answer = UpstreamUnavailable("down")

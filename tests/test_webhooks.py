@@ -9,9 +9,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -33,6 +31,7 @@ from kyc_service.services.events import save
 from kyc_service.services.webhooks import deliver_due, sign, signature_header, verify_signature
 from tests.conftest import assert_error
 from tests.helpers import seed_verification
+from tests.webhook_receiver import Receiver, start_receiver
 
 OUTCOMES = {
     "verified": check("identity", CheckStatus.PASSED),
@@ -48,69 +47,9 @@ PUBLIC_ADDRESS = "93.184.216.34"
 # --- a loopback receiver, a fake clock, a fake resolver -----------------------------------
 
 
-@dataclass
-class Received:
-    """One request the receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that records requests and answers scripted statuses."""
-
-    server: ThreadingHTTPServer
-    requests: list[Received] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    default_status: int = 200
-    delay: float = 0.0
-    location: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def answer(self, request: Received) -> int:
-        with self.lock:
-            self.requests.append(request)
-            return self.statuses.pop(0) if self.statuses else self.default_status
-
-
-def _handler(receiver_box: list[Receiver]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            receiver = receiver_box[0]
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if receiver.delay:
-                time.sleep(receiver.delay)
-            status = receiver.answer(Received(self.path, dict(self.headers), body))
-            self.send_response(status)
-            if receiver.location:
-                self.send_header("Location", receiver.location)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
-
-
-def _start_receiver() -> Receiver:
-    box: list[Receiver] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
-    box.append(Receiver(server))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return box[0]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    started = _start_receiver()
+    started = start_receiver()
     yield started
     started.server.shutdown()
     started.server.server_close()
@@ -118,7 +57,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def other_receiver() -> Iterator[Receiver]:
-    started = _start_receiver()
+    started = start_receiver()
     yield started
     started.server.shutdown()
     started.server.server_close()

@@ -9,12 +9,14 @@ from kyc_service.ports import TaskRunner
 
 
 class InlineTaskRunner(TaskRunner):
-    """Calls registered task functions directly."""
+    """Calls registered task functions directly (queues do not matter here)."""
+
+    runs_in_process = True
 
     def __init__(self) -> None:
         self.tasks: dict[str, Callable[..., Any]] = {}
 
-    def register(self, name: str, function: Callable[..., Any]) -> None:
+    def register(self, name: str, function: Callable[..., Any], queue: str = "local") -> None:
         """Make ``function`` runnable as ``name``."""
         self.tasks[name] = function
 

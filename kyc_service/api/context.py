@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from kyc_service.domain.access import Principal, Scope
 from kyc_service.domain.errors import AuthenticationFailed, PermissionDenied
-from kyc_service.services.api_keys import authenticate
+from kyc_service.services.api_keys import RecentPrincipals, authenticate
 
 if TYPE_CHECKING:
     from kyc_service.bootstrap import Services
@@ -42,7 +42,8 @@ def authenticate_request() -> None:
         raise AuthenticationFailed("no API key was given", code="api_key_missing")
     if scheme.lower() != "bearer" or not presented.strip():
         raise AuthenticationFailed("use 'Authorization: Bearer <api key>'", code="api_key_invalid")
-    g.principal = authenticate(services().unit_of_work(), presented.strip())
+    recent: RecentPrincipals = current_app.extensions["kyc_recent_principals"]
+    g.principal = authenticate(services().unit_of_work(), presented.strip(), recent)
 
 
 def current_principal() -> Principal:

@@ -34,7 +34,15 @@ def _bad_text(value: str) -> bool:
 
 
 def _depth(raw: bytes) -> int:
-    """Return the deepest nesting of ``[``/``{`` in a JSON text, strings skipped."""
+    """Return the deepest nesting of ``[``/``{`` in a JSON text, strings skipped.
+
+    A text with no more brackets than :data:`MAX_JSON_DEPTH` cannot nest deeper: its count
+    is answered without a walk through every byte (an upper bound, which is all the guard
+    needs).
+    """
+    openers = raw.count(b"[") + raw.count(b"{")
+    if openers <= MAX_JSON_DEPTH:
+        return openers
     depth = deepest = 0
     in_string = escaped = False
     for byte in raw:

@@ -31,7 +31,7 @@ blueprint = Blueprint(
 
 
 @blueprint.post("")
-@blueprint.arguments(CreateVerificationSchema)
+@blueprint.arguments(CreateVerificationSchema())  # one instance, not one per request
 @blueprint.response(201, VerificationSchema)
 @blueprint.alt_response(422, schema=ErrorSchema, description="Invalid data, consent or age")
 @requires(Scope.VERIFICATIONS_WRITE)
@@ -93,7 +93,11 @@ def submit_verification(verification_id: str) -> Any:
     app_services = services()
     principal = current_principal()
     submitted = verifications.submit_verification(
-        app_services.unit_of_work(), app_services.vault, principal, verification_id
+        app_services.unit_of_work(),
+        app_services.vault,
+        principal,
+        verification_id,
+        verifications.checks_lease(app_services.settings),
     )
     finished = app_services.runner.submit("run_checks", verification_id=submitted.id)
     current = verifications.get_verification(app_services.unit_of_work(), principal, submitted.id)

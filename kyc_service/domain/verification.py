@@ -372,6 +372,13 @@ class Verification:
         self._move(status, now)
         return status
 
+    def keep_checks(self, results: Iterable[CheckResult], now: datetime, until: datetime) -> None:
+        """A first stage settled these checks (the local ones); the rest run by ``until``."""
+        self._require(Status.PROCESSING, "record checks of")
+        self.checks = list(results)
+        self.next_attempt_at = until
+        self.updated_at = now
+
     def schedule_retry(
         self, results: Iterable[CheckResult], now: datetime, *, limit: int, base_seconds: float
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,11 @@ from kyc_service.persistence.tables import (
     IdempotencyRow,
     TenantRow,
 )
+
+_KEY_BY_LOOKUP = select(ApiKeyRow).where(
+    ApiKeyRow.lookup == bindparam("lookup"), ApiKeyRow.revoked_at.is_(None)
+)
+"""Built once: every authenticated request runs it."""
 
 
 class TenantRepository:
@@ -42,9 +47,7 @@ class ApiKeyRepository:
 
     def by_lookup(self, lookup: str) -> ApiKeyRow | None:
         """Return the unrevoked key with this lookup prefix, if any."""
-        return self.session.scalar(
-            select(ApiKeyRow).where(ApiKeyRow.lookup == lookup, ApiKeyRow.revoked_at.is_(None))
-        )
+        return self.session.scalar(_KEY_BY_LOOKUP, {"lookup": lookup})
 
     def create(self, **values: Any) -> ApiKeyRow:
         """Stage a new key."""

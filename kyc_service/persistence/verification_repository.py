@@ -30,6 +30,8 @@ from kyc_service.domain.verification import (
 from kyc_service.persistence.tables import VerificationRow
 
 COLUMNS = VerificationRow.__table__.c
+_INSERT = insert(VerificationRow.__table__).returning(COLUMNS.seq)
+"""Built once: a new verification is one plain insert (SQLAlchemy reuses its compiled form)."""
 
 
 def to_entity(row: Any) -> Verification:
@@ -114,9 +116,7 @@ class SqlVerificationRepository:
 
     def add(self, verification: Verification) -> None:
         """Insert a new verification; its ``seq`` is set."""
-        result = self.session.execute(
-            insert(VerificationRow).values(**to_values(verification)).returning(COLUMNS.seq)
-        )
+        result = self.session.execute(_INSERT, to_values(verification))
         verification.seq = result.scalar_one()
         verification.loaded_status = verification.status
 
@@ -209,6 +209,15 @@ class SqlVerificationRepository:
             .limit(limit)
         ).all()
         return [row[0] for row in rows]
+
+    def hold_lease(self, verification_id: str, until: datetime) -> bool:
+        """Move a processing verification's next attempt to ``until``."""
+        result = self.session.execute(
+            update(VerificationRow)
+            .where(COLUMNS.id == verification_id, COLUMNS.status == Status.PROCESSING.value)
+            .values(next_attempt_at=until)
+        )
+        return (result.rowcount or 0) == 1
 
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         """Move a due attempt to ``lease_until`` unless another worker already did."""

@@ -6,11 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.events import Event
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
+
+_INSERT_EVENT = insert(EventRow.__table__)
+_ENABLED_ENDPOINTS = (
+    select(WebhookEndpointRow)
+    .where(
+        WebhookEndpointRow.tenant_id == bindparam("tenant_id"),
+        WebhookEndpointRow.mode == bindparam("mode"),
+        WebhookEndpointRow.disabled_at.is_(None),
+    )
+    .order_by(WebhookEndpointRow.seq.desc())
+)
+"""Built once: each status change records an event and reads the endpoints to notify."""
 
 
 class WebhookRepository:
@@ -59,6 +71,9 @@ class WebhookRepository:
         self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
     ) -> Sequence[WebhookEndpointRow]:
         """Return the tenant's enabled endpoints in this mode, newest first."""
+        if limit is None and after_seq is None:
+            params = {"tenant_id": tenant_id, "mode": mode}
+            return self.session.scalars(_ENABLED_ENDPOINTS, params).all()
         query = select(WebhookEndpointRow).where(
             WebhookEndpointRow.tenant_id == tenant_id,
             WebhookEndpointRow.mode == mode,
@@ -136,19 +151,21 @@ class SqlEventRepository:
         self.session = session
 
     def add(self, event: Event) -> None:
-        """Stage an event (flushed, so deliveries may refer to it)."""
-        self.session.add(
-            EventRow(
-                id=event.id,
-                tenant_id=event.tenant_id,
-                mode=event.mode,
-                type=event.type,
-                verification_id=event.verification_id,
-                payload=event.payload,
-                created_at=event.created_at,
-            )
-        )
+        """Write an event now (a plain insert, after what the session holds, so deliveries
+        may refer to it)."""
         self.session.flush()
+        self.session.execute(
+            _INSERT_EVENT,
+            {
+                "id": event.id,
+                "tenant_id": event.tenant_id,
+                "mode": event.mode,
+                "type": event.type,
+                "verification_id": event.verification_id,
+                "payload": event.payload,
+                "created_at": event.created_at,
+            },
+        )
 
     def get(self, tenant_id: str, mode: str, event_id: str) -> EventRow | None:
         """Return the event if it belongs to this tenant and mode."""

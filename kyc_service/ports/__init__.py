@@ -191,15 +191,47 @@ class WebhookTransport(Adapter):
 
 
 class TaskRunner(Adapter):
-    """Runs the pipeline of a submitted verification, here or on a worker pool."""
+    """Runs the service's tasks: here, in the calling process, or on a worker pool.
+
+    Each task goes to a queue (:data:`QUEUES`): ``local`` for the CPU-bound checks (images,
+    OCR, faces), ``upstream`` for the I/O-bound ones (verifiers, webhooks, housekeeping),
+    so a slow verifier never starves the image workers.
+    """
+
+    runs_in_process: bool = False
+    """True when :meth:`submit` runs the task before it returns (no worker pool)."""
 
     @abstractmethod
-    def register(self, name: str, function: Callable[..., Any]) -> None:
-        """Make ``function`` runnable as task ``name``."""
+    def register(self, name: str, function: Callable[..., Any], queue: str = "local") -> None:
+        """Make ``function`` runnable as task ``name`` on ``queue``."""
 
     @abstractmethod
     def submit(self, task: str, **arguments: Any) -> bool:
-        """Run or enqueue ``task``; return True when it already ran to completion."""
+        """Run or enqueue ``task``; return True when it already ran to completion.
+
+        A runner that cannot reach its queue returns False all the same: the service's
+        database holds every submitted verification with a lease, and the periodic
+        retry runs it once that lapses.
+        """
+
+    def run_worker(
+        self,
+        queues: list[str],
+        concurrency: int,
+        pool: str,
+        on_process_start: Callable[[], None],
+    ) -> None:
+        """Serve ``queues`` until stopped, calling ``on_process_start`` in each process that
+        runs tasks; a runner without a worker pool refuses."""
+        raise NotImplementedError(f"{type(self).__name__} has no worker pool")
+
+    def run_beat(self, schedule: dict[str, float], schedule_file: str) -> None:
+        """Submit each task of ``schedule`` every so many seconds, until stopped."""
+        raise NotImplementedError(f"{type(self).__name__} has no periodic scheduler")
+
+
+QUEUES = ("local", "upstream")
+"""The task queues: CPU-bound local checks, and I/O-bound upstream calls and housekeeping."""
 
 
 class KeyWrapper(Adapter):

@@ -65,6 +65,10 @@ class VerificationRepository(Protocol):
     def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         """Move a due attempt to ``lease_until`` unless another worker already did."""
 
+    def hold_lease(self, verification_id: str, until: datetime) -> bool:
+        """Move a processing verification's next attempt to ``until`` (a run has started:
+        the periodic retry leaves it alone meanwhile); False when it is not processing."""
+
     def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
         """Ids of verifications awaiting a micro-deposit past its time."""
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kyc_service.domain.access import Mode, Principal, Scope
@@ -55,8 +58,67 @@ def create_key(uow: UnitOfWork, tenant_name: str, mode: Mode, scopes: frozenset[
     return key
 
 
-def authenticate(uow: UnitOfWork, presented: str) -> Principal:
-    """Return the principal of a presented key, or raise ``api_key_invalid``."""
+class RecentPrincipals:
+    """The principals of keys that authenticated in this process within the last ``ttl``
+    seconds, so a client's next requests skip the key lookup.
+
+    Entries are found by the SHA-256 of the presented key (the key itself is never kept).
+    Only successes are kept: a wrong key is looked up every time. A key revoked or changed
+    in the database takes effect within ``ttl`` seconds; ``ttl`` 0 keeps nothing.
+    """
+
+    def __init__(
+        self, ttl: float, size: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _slot(presented: str) -> bytes:
+        """Where a key's principal is kept: the key's SHA-256."""
+        return hashlib.sha256(presented.encode()).digest()
+
+    def get(self, presented: str) -> Principal | None:
+        """Return the principal of ``presented`` if it authenticated less than ``ttl`` ago."""
+        entry = self._entries.get(self._slot(presented)) if self.ttl > 0 else None
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def put(self, presented: str, principal: Principal) -> None:
+        """Keep the principal of a key that has just authenticated (the oldest goes first
+        once ``size`` keys are kept)."""
+        if self.ttl <= 0:
+            return
+        slot = self._slot(presented)
+        with self._lock:
+            while self._entries and len(self._entries) >= self.size:
+                del self._entries[next(iter(self._entries))]
+            self._entries[slot] = (self.clock() + self.ttl, principal)
+
+
+def authenticate(
+    uow: UnitOfWork, presented: str, recent: RecentPrincipals | None = None
+) -> Principal:
+    """Return the principal of a presented key, or raise ``api_key_invalid``.
+
+    With ``recent``, a key that authenticated within its last few seconds is not looked
+    up again.
+    """
+    known = recent.get(presented) if recent is not None else None
+    if known is not None:
+        return known
+    principal = _look_up(uow, presented)
+    if recent is not None:
+        recent.put(presented, principal)
+    return principal
+
+
+def _look_up(uow: UnitOfWork, presented: str) -> Principal:
+    """Check a presented key against its stored salted hash; return its principal."""
     parts = _split(presented)
     if parts is None:
         raise AuthenticationFailed("the API key is not valid")

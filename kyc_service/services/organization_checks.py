@@ -111,7 +111,7 @@ def _identity(name: str, person: tuple[str, str]) -> Step:
         return _outcome(name, outcome)
 
     applies = (lambda given: True) if person[0] == sealed.REP_NAME else _has_agent
-    return Step(name, applies, run)
+    return Step(name, applies, run, upstream=True)
 
 
 def _portrait(adapters: AdapterLookup, given: CheckInput) -> CheckResult:
@@ -150,10 +150,10 @@ ORGANIZATION_STEPS: tuple[Step, ...] = (
     _card_ocr("agent_id_card_ocr", AGENT_FRONT, AGENT),
     Step("face_match", _has_face_match, _face_match),
     Step(SEAL_CHECK, _has_agent, _seal),
-    Step("business_registry", lambda given: True, _registry),
+    Step("business_registry", lambda given: True, _registry, upstream=True),
     _identity("legal_representative_identity", REPRESENTATIVE),
     _identity("agent_identity", AGENT),
-    Step("portrait_authority", _has_face_match, _portrait),
+    Step("portrait_authority", _has_face_match, _portrait, upstream=True),
 )
 
 

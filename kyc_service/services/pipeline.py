@@ -7,10 +7,15 @@ open (upstream calls are slow), then record the results (one transaction, only i
 verification is still processing). Steps already settled are not run again, so a repeated
 run never bills an upstream twice. A definite local failure stops the run before any
 upstream is asked; a soft one (an unreadable card) lets the rest run, for the reviewer.
+
+On a worker pool the pipeline runs in two stages (:func:`run_local_checks` on the CPU
+workers, then :func:`run_checks` on the I/O workers), each a run as above. Each run renews
+the verification's lease; :func:`retry_pending` runs whatever lease lapsed.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +41,7 @@ from kyc_service.domain.verification import (
     SubjectType,
     Verification,
 )
+from kyc_service.ports.storage import UnitOfWork
 from kyc_service.services.card_reading import (
     card_portrait,
     read_front,
@@ -45,6 +51,7 @@ from kyc_service.services.card_reading import (
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 from kyc_service.services.events import save
 from kyc_service.services.upstream_calls import Answer, metered_port, record_calls
+from kyc_service.services.verifications import checks_lease
 
 log = logging.getLogger(__name__)
 ACTOR = "system:checks"
@@ -104,6 +111,9 @@ class Step:
     name: str
     applies: Callable[[CheckInput], bool]
     run: Callable[[AdapterLookup, CheckInput], CheckResult]
+    upstream: bool = False
+    """True for a billed call to a verifier (the ``upstream`` queue's work), False for a
+    local computation (the ``local`` queue's)."""
 
 
 def ask_upstream(
@@ -212,9 +222,9 @@ INDIVIDUAL_STEPS: tuple[Step, ...] = (
     Step("document_quality", lambda given: True, _document_quality),
     Step("id_card_ocr", lambda given: True, _id_card_ocr),
     Step("face_match", _has_face_match, _face_match),
-    Step("identity", lambda given: True, _identity),
-    Step("bank_card", lambda given: sealed.CARD_NUMBER in given.fields, _bank_card),
-    Step("portrait_authority", _has_face_match, _portrait),
+    Step("identity", lambda given: True, _identity, upstream=True),
+    Step("bank_card", lambda given: sealed.CARD_NUMBER in given.fields, _bank_card, upstream=True),
+    Step("portrait_authority", _has_face_match, _portrait, upstream=True),
 )
 
 
@@ -235,10 +245,15 @@ class RunResult:
     upstream_down: bool = False
     deposit_amount: str | None = None
     """The micro-deposit paid by this run (an organization whose other checks all passed)."""
+    partial: bool = False
+    """Only the local checks ran (none failed for good): the upstream ones are still to run."""
 
 
-def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResult]) -> RunResult:
-    """Run every applicable step not yet settled; stop at the first failure or outage."""
+def run_steps(
+    adapters: AdapterLookup, given: CheckInput, checks: list[CheckResult], local_only: bool = False
+) -> RunResult:
+    """Run every applicable step not yet settled; stop at the first failure or outage
+    (``local_only``: stop before the first upstream step, a partial result)."""
     by_name = {c.name: c for c in checks}
     for step in steps_for(given):
         if not step.applies(given):
@@ -248,6 +263,8 @@ def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResu
             if previous.definite_failure:
                 break
             continue
+        if local_only and step.upstream:
+            return RunResult(list(by_name.values()), partial=True)
         try:
             result = step.run(adapters, given)
         except UpstreamUnavailable:
@@ -259,6 +276,8 @@ def run_steps(adapters: AdapterLookup, given: CheckInput, checks: list[CheckResu
     results = list(by_name.values())
     paid = any(c.name == BANK_ACCOUNT_CHECK for c in results)
     if given.subject_type == SubjectType.ORGANIZATION and not paid and _all_passed(results):
+        if local_only:
+            return RunResult(results, partial=True)
         from kyc_service.services.organization_checks import pay_micro_deposit
 
         try:
@@ -275,17 +294,35 @@ def _all_passed(results: list[CheckResult]) -> bool:
 
 def run_checks(deps: CheckDependencies, verification_id: str) -> None:
     """Run the pipeline of a processing verification and record its outcome."""
+    _run(deps, verification_id, local_only=False)
+
+
+def run_local_checks(deps: CheckDependencies, verification_id: str) -> bool:
+    """Run the local checks (images, OCR, faces) of a processing verification and record
+    them; True when its upstream checks are still to run (:func:`run_checks` on the
+    ``upstream`` queue), False when it was decided (a definite local failure) or moved."""
+    result = _run(deps, verification_id, local_only=True)
+    return result is not None and result.partial
+
+
+def _run(deps: CheckDependencies, verification_id: str, local_only: bool) -> RunResult | None:
+    """Load, run and record; the recorded result, or None when nothing was recorded."""
     loaded = _load(deps, verification_id)
     if loaded is None:
-        return
+        return None
     given, checks, tenant_id = loaded
     given.ledger = lambda call: record_calls(deps, tenant_id, given.mode, verification_id, [call])
     try:
-        result = run_steps(deps.adapters, given, checks)
+        result = run_steps(deps.adapters, given, checks, local_only)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
         _cancel_erased(deps, verification_id, gone.reason)
-        return
-    _record(deps, verification_id, result)
+        return None
+    return result if _record(deps, verification_id, result) else None
+
+
+def lease(deps: CheckDependencies) -> timedelta:
+    """How long a started run holds its verification before the periodic retry may take it."""
+    return checks_lease(deps.settings)
 
 
 def _subject(verification: Verification) -> SubjectRef:
@@ -302,6 +339,7 @@ def _load(
         verification = uow.verifications.by_id(verification_id)
         if verification is None or verification.status != Status.PROCESSING:
             return None
+        uow.verifications.hold_lease(verification_id, deps.clock() + lease(deps))
         ref = _subject(verification)
         try:
             fields = vault.get_fields(
@@ -361,38 +399,49 @@ def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -
         uow.commit()
 
 
-def _record(deps: CheckDependencies, verification_id: str, result: RunResult) -> None:
-    """Phase 3: store the checks and decide, unless the verification moved meanwhile.
+def _record(deps: CheckDependencies, verification_id: str, result: RunResult) -> bool:
+    """Phase 3: store the checks and decide, unless the verification moved meanwhile;
+    True when stored.
 
     The save is conditional on the status read here: a cancel or an erasure committed
     between this read and the write makes it a 409, and the run's results are dropped.
     """
-    settings = deps.settings
     with deps.unit_of_work() as uow:
         verification = uow.verifications.by_id(verification_id, for_update=True)
         if verification is None or verification.status != Status.PROCESSING:
-            return
-        now = deps.clock()
-        if result.upstream_down:
-            verification.schedule_retry(
-                result.checks,
-                now,
-                limit=int(settings["UPSTREAM_RETRY_LIMIT"]),
-                base_seconds=float(settings["UPSTREAM_RETRY_SECONDS"]),
-            )
-        elif result.deposit_amount is not None:
-            verification.checks = result.checks
-            verification.await_deposit(now, _deposit(deps, verification, result.deposit_amount))
-        else:
-            verification.record_checks(result.checks, now)
-            if verification.is_final:
-                deps.vault.record_decision(uow, _subject(verification), verification.id, now)
+            return False
+        _apply(deps, uow, verification, result)
         try:
             save(uow, verification)
         except Conflict:  # moved meanwhile (canceled, erased): its new state stands
             log.info("check results dropped: the verification moved meanwhile")
-            return
+            return False
         uow.commit()
+    return True
+
+
+def _apply(
+    deps: CheckDependencies, uow: UnitOfWork, verification: Verification, result: RunResult
+) -> None:
+    """Move the verification as the run's result says."""
+    settings = deps.settings
+    now = deps.clock()
+    if result.partial:
+        verification.keep_checks(result.checks, now, now + lease(deps))
+    elif result.upstream_down:
+        verification.schedule_retry(
+            result.checks,
+            now,
+            limit=int(settings["UPSTREAM_RETRY_LIMIT"]),
+            base_seconds=float(settings["UPSTREAM_RETRY_SECONDS"]),
+        )
+    elif result.deposit_amount is not None:
+        verification.checks = result.checks
+        verification.await_deposit(now, _deposit(deps, verification, result.deposit_amount))
+    else:
+        verification.record_checks(result.checks, now)
+        if verification.is_final:
+            deps.vault.record_decision(uow, _subject(verification), verification.id, now)
 
 
 def _deposit(deps: CheckDependencies, verification: Verification, amount: str) -> Deposit:
@@ -407,26 +456,33 @@ def _deposit(deps: CheckDependencies, verification: Verification, amount: str) -
     )
 
 
-def retry_pending(deps: CheckDependencies, limit: int = 100) -> int:
-    """Run the checks of every processing verification whose next attempt is due.
+def retry_pending(
+    deps: CheckDependencies,
+    limit: int = 100,
+    run: Callable[[str], Any] | None = None,
+    expire: bool = True,
+) -> int:
+    """Run the checks of every processing verification whose next attempt is due: an
+    upstream was down, or a run's lease lapsed (its worker died, its message was lost).
 
     Safe from cron and concurrently: each verification is claimed by moving its next
-    attempt forward before it runs, and only the process that moved it runs it. Micro-
-    deposits waiting past their time are rejected first (nothing waits forever).
+    attempt forward before it runs, and only the process that moved it runs it. ``run``
+    runs one (default: here, now; a worker pool enqueues it instead). Micro-deposits
+    waiting past their time are rejected first (``expire``; nothing waits forever).
     """
-    from kyc_service.services.deposits import expire_deposits
+    if expire:
+        from kyc_service.services.deposits import expire_deposits
 
-    expire_deposits(deps.unit_of_work, deps.vault, limit)
+        expire_deposits(deps.unit_of_work, deps.vault, limit)
     now = deps.clock()
-    lease = now + timedelta(minutes=5)
     with deps.unit_of_work() as uow:
         due = uow.verifications.due_for_retry(now, limit)
     ran = 0
     for verification_id, seen in due:
         with deps.unit_of_work() as uow:
-            claimed = uow.verifications.claim_attempt(verification_id, seen, lease)
+            claimed = uow.verifications.claim_attempt(verification_id, seen, now + lease(deps))
             uow.commit()
         if claimed:
-            run_checks(deps, verification_id)
+            (run or functools.partial(run_checks, deps))(verification_id)
             ran += 1
     return ran

@@ -22,7 +22,7 @@ from kyc_service.domain.verification import SubjectType, Verification
 from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.dependencies import CheckDependencies
 from kyc_service.services.events import save
-from kyc_service.services.verifications import DOCUMENT_PURPOSES, SUBMIT_LEASE, seal_subject
+from kyc_service.services.verifications import DOCUMENT_PURPOSES, checks_lease, seal_subject
 
 ACTION = "ops.reverify"
 GONE = "the subject's data was erased, withdrawn or is past its retention: nothing to verify again"
@@ -64,7 +64,7 @@ def reverify(
         child.documents_held(set(documents), now)
         if child.requirements:  # documents past their retention, or withdrawn
             raise Conflict(GONE)
-        child.submit(now, SUBMIT_LEASE)
+        child.submit(now, checks_lease(deps.settings))
         save(uow, child, new=True)
         vault.record_action(
             uow,

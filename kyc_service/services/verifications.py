@@ -35,6 +35,17 @@ IndividualInput = Individual
 
 CHINA_TIME = timezone(timedelta(hours=8))
 SUBMIT_LEASE = timedelta(minutes=5)
+"""How long a submitted verification waits for its run before the periodic retry takes it."""
+
+
+def checks_lease(settings: Mapping[str, Any]) -> timedelta:
+    """The lease of a submitted or started run (``KYC_CHECKS_LEASE_SECONDS``): longer than
+    any run's checks; past it, the periodic retry runs the verification (its worker died,
+    its message was lost)."""
+    seconds = settings.get("CHECKS_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else SUBMIT_LEASE
+
+
 DOCUMENT_PURPOSES = {"selfie": [FACE], "legal_rep_photo": [FACE]}
 
 
@@ -302,12 +313,17 @@ def add_document(
 
 
 def submit_verification(
-    uow: UnitOfWork, vault: SealedStore, principal: Principal, verification_id: str
+    uow: UnitOfWork,
+    vault: SealedStore,
+    principal: Principal,
+    verification_id: str,
+    lease: timedelta = SUBMIT_LEASE,
 ) -> Verification:
-    """Move a complete verification to ``processing`` (its checks then run, here or on a worker)."""
+    """Move a complete verification to ``processing`` (its checks then run, here or on a
+    worker; past ``lease`` without a decision, the periodic retry runs them)."""
     with uow:
         verification = _owned_for_update(uow, principal, verification_id)
-        verification.submit(vault.clock(), SUBMIT_LEASE)
+        verification.submit(vault.clock(), lease)
         save(uow, verification)
         uow.commit()
     return verification

@@ -19,6 +19,9 @@ from kyc_service.vault.envelope import open_sealed, seal
 from kyc_service.vault.subjects import SubjectKeys
 from kyc_service.vault.transaction import on_session
 
+_INSERT_FIELDS = insert(VaultFieldRow.__table__)
+"""A plain (Core) insert, built once: every field of a verification in one executemany."""
+
 
 class SealedFields(SubjectKeys):
     """Seal, open and search a subject's fields."""
@@ -69,7 +72,7 @@ class SealedFields(SubjectKeys):
             for kind in [(indexed or {}).get(name)]
         ]
         session.flush()
-        session.execute(insert(VaultFieldRow), rows)
+        session.execute(_INSERT_FIELDS, rows)
 
     @on_session
     def get_fields(

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +16,11 @@ from kyc_service.ports import KeyWrapper
 from kyc_service.vault.envelope import associated_data, new_data_key
 
 BLIND_INDEX_KEY_ID = "blind-index"
+
+_KEYS = DataKeyRow.__table__
+_INSERT_KEY = insert(_KEYS)
+_SELECT_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped).where(_KEYS.c.id == bindparam("key_id"))
+"""Built once: the key store's hot statements skip SQL construction on every request."""
 
 
 class KeyStore:
@@ -35,35 +40,38 @@ class KeyStore:
         return associated_data("data-key", key_id)
 
     def create(self, key_id: str, purpose: str = "subject") -> bytes:
-        """Make, wrap and store a new data key; return it (or the existing one after a race)."""
+        """Make, wrap and store a new data key; return it (or the existing one after a race).
+
+        The key is committed here, in the key store's own transaction, before the caller
+        writes anything that names it.
+        """
         data_key = new_data_key()
         kek_id, wrapped = self.wrapper.wrap(data_key, self._context(key_id))
-        row = DataKeyRow(
-            id=key_id,
-            purpose=purpose,
-            kek_id=kek_id,
-            wrapped=encode_bytes(wrapped),
-            created_at=self.clock(),
-        )
-        with self._sessions() as session:
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                existing = self.get(key_id)
-                if existing is None:
-                    raise
-                return existing
+        row = {
+            "id": key_id,
+            "purpose": purpose,
+            "kek_id": kek_id,
+            "wrapped": encode_bytes(wrapped),
+            "created_at": self.clock(),
+            "rewrapped_at": None,
+        }
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(_INSERT_KEY, row)
+        except IntegrityError:
+            existing = self.get(key_id)
+            if existing is None:
+                raise
+            return existing
         return data_key
 
     def get(self, key_id: str) -> bytes | None:
         """Return the unwrapped data key, or None once it was destroyed."""
-        with self._sessions() as session:
-            row = session.get(DataKeyRow, key_id)
-            if row is None:
-                return None
-            return self.wrapper.unwrap(row.kek_id, decode_bytes(row.wrapped), self._context(key_id))
+        with self.engine.connect() as connection:
+            row = connection.execute(_SELECT_KEY, {"key_id": key_id}).first()
+        if row is None:
+            return None
+        return self.wrapper.unwrap(row.kek_id, decode_bytes(row.wrapped), self._context(key_id))
 
     def destroy(self, key_id: str) -> None:
         """Delete the data key: whatever it sealed can never be opened again."""

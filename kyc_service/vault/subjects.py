@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.sealing import DataUnavailable, RetentionPolicy, SubjectRef
@@ -21,6 +21,18 @@ from kyc_service.persistence.tables import SubjectRow
 from kyc_service.vault.audit import AuditLog
 from kyc_service.vault.envelope import associated_data
 from kyc_service.vault.keystore import KeyStore
+
+_FIND_SUBJECT = select(SubjectRow).where(
+    SubjectRow.tenant_id == bindparam("tenant_id"),
+    SubjectRow.mode == bindparam("mode"),
+    SubjectRow.reference == bindparam("reference"),
+)
+_SUBJECTS = SubjectRow.__table__
+_INSERT_SUBJECT = {
+    dialect: insert_of(_SUBJECTS).on_conflict_do_nothing().returning(_SUBJECTS.c.id)
+    for dialect, insert_of in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+"""Built once (SQLAlchemy then reuses their compiled form without rebuilding them)."""
 
 
 class SubjectKeys:
@@ -33,13 +45,8 @@ class SubjectKeys:
 
     def _find_subject(self, session: Session, ref: SubjectRef) -> SubjectRow | None:
         """Return the subject row of ``ref``, if any."""
-        return session.scalars(
-            select(SubjectRow).where(
-                SubjectRow.tenant_id == ref.tenant_id,
-                SubjectRow.mode == ref.mode,
-                SubjectRow.reference == ref.reference,
-            )
-        ).first()
+        params = {"tenant_id": ref.tenant_id, "mode": ref.mode, "reference": ref.reference}
+        return session.scalars(_FIND_SUBJECT, params).first()
 
     def _subject_for_writing(self, session: Session, ref: SubjectRef) -> tuple[SubjectRow, bytes]:
         """Return the subject and its data key, creating either if needed (race-safe)."""
@@ -82,19 +89,21 @@ class SubjectKeys:
             "retain_until": now + timedelta(days=self.retention.data_days),
             "withdrawn_purposes": [],
         }
-        dialect_insert = (
-            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
-        inserted = session.scalars(
-            dialect_insert(SubjectRow)
-            .values(**values)
-            .on_conflict_do_nothing()
-            .returning(SubjectRow)
-        ).first()
-        subject = inserted or self._find_subject(session, ref)
+        dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+        if session.execute(_INSERT_SUBJECT[dialect], values).first() is not None:
+            return self._adopt(session, SubjectRow(**values, erased_at=None))
+        subject = self._find_subject(session, ref)
         if subject is None:
             raise RuntimeError("the subject row could not be written")
         return subject
+
+    @staticmethod
+    def _adopt(session: Session, row: SubjectRow) -> SubjectRow:
+        """Make a row this transaction has just inserted (every column given) part of the
+        session, as if it had been read back: later changes to it are written on flush."""
+        make_transient_to_detached(row)
+        session.add(row)
+        return row
 
     def _readable_subject(self, session: Session, ref: SubjectRef) -> tuple[SubjectRow, bytes]:
         """Return the subject and its data key, or raise ``DataUnavailable``."""
