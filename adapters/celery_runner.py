@@ -13,8 +13,12 @@ favour redelivery over loss:
 - ``task_time_limit`` (``KYC_TASK_TIME_LIMIT``, 300 s) ends a stuck task (prefork pool; the
   thread pool relies on each adapter's own timeouts), and the broker's visibility timeout
   (Redis) is twice that, so a message is redelivered only after its first run surely ended.
-- ``worker_cancel_long_running_tasks_on_connection_loss``: after a broker restart the
-  running tasks' messages come back anyway; cancelling avoids running them twice at once.
+- ``worker_cancel_long_running_tasks_on_connection_loss``: after the connection to the
+  broker is lost the running tasks are cancelled rather than finished unacknowledged; their
+  verifications' leases bring them back (each run's lease token keeps a stale duplicate
+  from doing anything).
+- Connection and socket timeouts on the broker, so a broker that drops packets cannot hold
+  a submit request for long.
 
 A message can still be lost (a Redis broker that keeps nothing on disk, restarted): the
 service's database holds each submitted verification with a lease, and the periodic
@@ -57,10 +61,11 @@ def _queue(queue: str) -> Queue:
 class CeleryTaskRunner(TaskRunner):
     """Enqueues tasks on a Celery broker; ``kyc-service worker`` runs them."""
 
-    def __init__(self, broker_url: str, time_limit: float = 300.0) -> None:
+    def __init__(self, broker_url: str, time_limit: float = 300.0, log_level: str = "INFO") -> None:
         if not broker_url:
             raise ValueError("KYC_EXECUTOR=celery needs KYC_BROKER_URL (redis:// or amqp://)")
         self.time_limit = float(time_limit)
+        self.log_level = str(log_level or "INFO").upper()
         self.app = Celery("kyc", broker=broker_url, set_as_current=False)
         self.app.conf.update(self._conf())
         self.queues: dict[str, str] = {}
@@ -69,7 +74,11 @@ class CeleryTaskRunner(TaskRunner):
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         """Build from ``broker_url`` and ``time_limit`` (``KYC_BROKER_URL``,
         ``KYC_TASK_TIME_LIMIT``)."""
-        return cls(str(settings.get("broker_url") or ""), float(settings.get("time_limit") or 300))
+        return cls(
+            str(settings.get("broker_url") or ""),
+            float(settings.get("time_limit") or 300),
+            str(settings.get("log_level") or "INFO"),
+        )
 
     def _conf(self) -> dict[str, Any]:
         """The reliability settings explained in the module's docstring."""
@@ -79,7 +88,12 @@ class CeleryTaskRunner(TaskRunner):
             "worker_prefetch_multiplier": 1,
             "task_time_limit": self.time_limit,
             "task_soft_time_limit": max(1.0, self.time_limit - 10),
-            "broker_transport_options": {"visibility_timeout": int(2 * self.time_limit)},
+            "broker_transport_options": {
+                "visibility_timeout": int(2 * self.time_limit),
+                "socket_connect_timeout": 3,
+                "socket_timeout": 10,
+            },
+            "broker_connection_timeout": 3,
             "worker_cancel_long_running_tasks_on_connection_loss": True,
             "broker_connection_retry_on_startup": True,
             "broker_connection_max_retries": None,
@@ -103,11 +117,13 @@ class CeleryTaskRunner(TaskRunner):
         def body(task: Any, **arguments: Any) -> None:
             try:
                 function(**arguments)
+                return
             except Exception as exc:  # noqa: BLE001 - the class only: messages may hold data
                 log.warning("task %s failed: %s", name, type(exc).__name__)
-                if task.request.retries >= TASK_RETRIES:
-                    return  # the lease in the database runs it again later
-                raise task.retry(countdown=2**task.request.retries, exc=None) from None
+            if task.request.retries >= TASK_RETRIES:
+                return  # the lease in the database runs it again later
+            # raised outside the handler: no traceback of the failure is chained to it
+            raise task.retry(countdown=2**task.request.retries, throw=False)
 
         self.app.task(name=PREFIX + name, bind=True, queue=routed, max_retries=TASK_RETRIES)(body)
         self.queues[name] = routed
@@ -140,7 +156,7 @@ class CeleryTaskRunner(TaskRunner):
         self.app.worker_main(
             [
                 "worker",
-                "--loglevel=INFO",
+                f"--loglevel={self.log_level}",
                 f"--pool={pool}",
                 f"--concurrency={concurrency}",
                 f"--queues={','.join(queue_name(q) for q in queues)}",
@@ -162,7 +178,7 @@ class CeleryTaskRunner(TaskRunner):
             }
             for name, seconds in schedule.items()
         }
-        self.app.start(["beat", "--loglevel=INFO", f"--schedule={schedule_file}"])
+        self.app.start(["beat", f"--loglevel={self.log_level}", f"--schedule={schedule_file}"])
 
     def purge(self) -> int:
         """Drop every message waiting on the service's queues (tests, and an operator

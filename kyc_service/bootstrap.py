@@ -99,6 +99,17 @@ def missing_keywords(adapter_class: type, base: type) -> list[str]:
     return missing
 
 
+def check_positive_seconds(settings: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    """Fail now, naming the setting, unless each of ``names`` is a number of seconds > 0."""
+    for name in names:
+        try:
+            seconds = float(settings.get(name, DEFAULTS[name]))
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not seconds > 0:
+            raise AdapterConfigurationError(f"KYC_{name} must be a number of seconds above 0")
+
+
 WARMED_PORTS = ("face", "ocr")
 """Ports whose models load at a worker's start, so no request pays for it."""
 
@@ -154,6 +165,7 @@ class Adapters:
             own.update(
                 broker_url=self.settings.get("BROKER_URL"),
                 time_limit=self.settings.get("TASK_TIME_LIMIT"),
+                log_level=self.settings.get("LOG_LEVEL"),
             )
         return own
 
@@ -179,6 +191,8 @@ class Adapters:
                 load_adapter_class(port, name)
                 if port in SANDBOXED_PORTS:  # built now: a missing extra or setting fails here
                     self.named(port, Mode.LIVE, name)
+
+        check_positive_seconds(self.settings, ("CHECKS_LEASE_SECONDS", "TASK_TIME_LIMIT"))
 
     def warm_up(self) -> None:
         """Build the image adapters and load their models now (a worker's start)."""
@@ -300,16 +314,19 @@ def register_tasks(runner: TaskRunner, current: Callable[[], Services]) -> None:
     periodic retry enqueues the runs it claims rather than running them itself.
     """
 
-    def all_checks(verification_id: str) -> None:
-        run_checks(current(), verification_id)
+    def all_checks(verification_id: str, lease: str | None = None) -> None:
+        run_checks(current(), verification_id, lease)
 
     if runner.runs_in_process:
         runner.register("run_checks", all_checks)
     else:
 
-        def local_then_upstream(verification_id: str) -> None:
-            if run_local_checks(current(), verification_id):
-                runner.submit("run_upstream_checks", verification_id=verification_id)
+        def local_then_upstream(verification_id: str, lease: str | None = None) -> None:
+            upstream_lease = run_local_checks(current(), verification_id, lease)
+            if upstream_lease is not None:
+                runner.submit(
+                    "run_upstream_checks", verification_id=verification_id, lease=upstream_lease
+                )
 
         runner.register("run_checks", local_then_upstream, queue="local")
         runner.register("run_upstream_checks", all_checks, queue="upstream")
@@ -321,7 +338,9 @@ def _retry_pending(current: Callable[[], Services], runner: TaskRunner) -> None:
     """The periodic retry: claim each due verification and run (enqueue) its checks."""
     retry_pending(
         current(),
-        run=lambda verification_id: runner.submit("run_checks", verification_id=verification_id),
+        run=lambda verification_id, lease: runner.submit(
+            "run_checks", verification_id=verification_id, lease=lease
+        ),
         expire=False,
     )
 

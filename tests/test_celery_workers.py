@@ -288,6 +288,15 @@ def test_an_unreachable_broker_still_answers_202_and_keeps_the_lease(app_config)
         (["beat"], {"KYC_EXECUTOR": "inline"}, "KYC_EXECUTOR=celery"),
         (["worker"], {"KYC_EXECUTOR": "celery"}, "KYC_BROKER_URL"),
         (["worker", "--queues", "images"], {"KYC_EXECUTOR": "celery"}, "--queues"),
+        (
+            ["worker"],
+            {
+                "KYC_EXECUTOR": "celery",
+                "KYC_BROKER_URL": "redis://127.0.0.1:9/0",
+                "KYC_CHECKS_LEASE_SECONDS": "5m",
+            },
+            "KYC_CHECKS_LEASE_SECONDS must be a number of seconds",
+        ),
     ],
 )
 def test_the_worker_commands_refuse_without_a_worker_pool(

@@ -187,7 +187,7 @@ def test_the_local_stage_records_the_local_checks_and_leaves_the_billed_ones(kyc
     the verification stays ``processing`` for the upstream task, which runs no local check
     again."""
     verification_id, _ = submitted(kyc, face_match=True)
-    assert pipeline.run_local_checks(kyc, verification_id) is True
+    assert pipeline.run_local_checks(kyc, verification_id)  # the upstream stage's token
     verification = stored(kyc, verification_id)
     assert verification.status == Status.PROCESSING
     assert {c.name for c in verification.checks} >= {
@@ -199,7 +199,7 @@ def test_the_local_stage_records_the_local_checks_and_leaves_the_billed_ones(kyc
         c.name for c in verification.checks
     }
     assert kyc.adapters.identity.calls == kyc.adapters.bank.calls == 0
-    assert (verification.next_attempt_at - kyc.clock()).total_seconds() == 300  # its lease
+    assert round((verification.next_attempt_at - kyc.clock()).total_seconds()) == 300  # lease
     assert event_types(kyc, verification_id)[-1] == "verification.processing"
     kyc.adapters.ocr.lines = []  # were the card read again, it would now go to review
     pipeline.run_checks(kyc, verification_id)
@@ -210,7 +210,7 @@ def test_the_local_stage_records_the_local_checks_and_leaves_the_billed_ones(kyc
 def test_a_definite_local_failure_is_decided_by_the_local_stage(kyc) -> None:
     verification_id, _ = submitted(kyc, face_match=True)
     kyc.adapters.face.similarity = 0.05
-    assert pipeline.run_local_checks(kyc, verification_id) is False
+    assert pipeline.run_local_checks(kyc, verification_id) is None
     assert stored(kyc, verification_id).status == Status.REJECTED
     assert kyc.adapters.identity.calls == 0
 
@@ -219,20 +219,64 @@ def test_a_run_whose_lease_lapsed_is_claimed_once_by_the_periodic_retry(kyc) -> 
     """A message the broker lost: past the lease, ``retry_pending`` hands the verification
     to ``run`` (a worker pool enqueues it) once, however many retry jobs run."""
     verification_id, _ = submitted(kyc)
-    handed: list[str] = []
-    assert pipeline.retry_pending(kyc, run=handed.append) == 0
+    handed: list[tuple[str, str]] = []
+
+    def hand(verification_id: str, lease: str) -> None:
+        handed.append((verification_id, lease))
+
+    assert pipeline.retry_pending(kyc, run=hand) == 0
     kyc.clock.advance(seconds=301)
-    assert pipeline.retry_pending(kyc, run=handed.append) == 1
-    assert pipeline.retry_pending(kyc, run=handed.append) == 0
-    assert handed == [verification_id]
+    assert pipeline.retry_pending(kyc, run=hand) == 1
+    assert pipeline.retry_pending(kyc, run=hand) == 0
+    assert [v for v, _ in handed] == [verification_id]
     assert stored(kyc, verification_id).status == Status.PROCESSING
+    assert handed[0][1] == pipeline.lease_token(stored(kyc, verification_id))
+
+
+def test_a_stale_duplicate_run_does_nothing(kyc) -> None:
+    """Two messages for one verification (a redelivery, or one the periodic retry re-sent):
+    the run holding the current lease token runs; the other, whose token was moved on by
+    the claim, asks no verifier and records nothing."""
+    verification_id, _ = submitted(kyc)
+    submitted_token = pipeline.lease_token(stored(kyc, verification_id))
+    upstream_token = pipeline.run_local_checks(kyc, verification_id, submitted_token)
+    assert upstream_token and upstream_token != submitted_token
+    assert pipeline.run_local_checks(kyc, verification_id, submitted_token) is None  # stale
+    pipeline.run_checks(kyc, verification_id, submitted_token)  # stale: asks nobody
+    assert kyc.adapters.identity.calls == 0
+    assert stored(kyc, verification_id).status == Status.PROCESSING
+    pipeline.run_checks(kyc, verification_id, upstream_token)
+    assert stored(kyc, verification_id).status == Status.VERIFIED
+    assert kyc.adapters.identity.calls == 1
+    pipeline.run_checks(kyc, verification_id, upstream_token)  # a redelivery after the end
+    assert kyc.adapters.identity.calls == 1
+
+
+def test_a_run_claimed_by_another_meanwhile_records_nothing(kyc) -> None:
+    """A run whose lease lapsed while it worked (the periodic retry claimed the
+    verification for another run) drops its results instead of overwriting."""
+    verification_id, _ = submitted(kyc)
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    original = kyc.adapters.identity.verify
+
+    def slow_identity(*args, **kwargs):
+        kyc.clock.advance(seconds=301)  # this run outlives its lease …
+        assert pipeline.retry_pending(kyc, run=lambda *_: None) == 1  # … and is claimed
+        return original(*args, **kwargs)
+
+    kyc.adapters.identity.verify = slow_identity
+    pipeline.run_checks(kyc, verification_id, token)
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.PROCESSING
+    assert not {"identity", "bank_card"} & {c.name for c in verification.checks}
 
 
 def test_the_lease_follows_the_setting(kyc) -> None:
     kyc.settings["CHECKS_LEASE_SECONDS"] = 20
     verification_id, _ = submitted(kyc)
     pipeline.run_local_checks(kyc, verification_id)
-    assert (stored(kyc, verification_id).next_attempt_at - kyc.clock()).total_seconds() == 20
+    lease = stored(kyc, verification_id).next_attempt_at - kyc.clock()
+    assert round(lease.total_seconds()) == 20
 
 
 def test_past_the_retry_budget_the_verification_goes_to_review(kyc) -> None:
@@ -298,10 +342,10 @@ def test_data_gone_before_a_run_cancels_instead_of_crashing(kyc) -> None:
 def test_a_cancel_between_the_checks_and_their_record_stands(kyc) -> None:
     """cancel ‖ check run: the run's conditional save finds the status moved and drops."""
     verification_id, _ = submitted(kyc)
-    given, checks, _ = pipeline._load(kyc, verification_id)
+    given, checks, _, lease_until = pipeline._load(kyc, verification_id, None)
     result = pipeline.run_steps(kyc.adapters, given, checks)
     verifications.cancel_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
-    pipeline._record(kyc, verification_id, result)
+    assert pipeline._record(kyc, verification_id, result, lease_until) is False
     assert stored(kyc, verification_id).status == Status.CANCELED
     assert event_types(kyc, verification_id)[-1] == "verification.canceled"
 

@@ -122,7 +122,8 @@ class WorkerPool:
             os.kill(pid, signal.SIGKILL)
         main_process = self.processes[name]
         if pid == main_process.popen.pid:
-            os.killpg(pid, signal.SIGKILL)  # its orphans too, as a supervisor would
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # its orphans too, as a supervisor would
             main_process.popen.wait(10)
             self.start(name)
             return f"{name} (main process)"

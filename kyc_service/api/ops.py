@@ -10,6 +10,7 @@ from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
 from kyc_service.services.audit_events import list_audit_events
+from kyc_service.services.pipeline import lease_token
 from kyc_service.services.reverify import reverify
 from kyc_service.services.review import review_queue, review_verification
 from kyc_service.services.upstream_calls import usage, usage_period
@@ -95,5 +96,5 @@ def reverify_verification(body: dict[str, Any], verification_id: str) -> Verific
     (``parent_id``, ``attempt`` + 1), submitted at once; the parent is untouched."""
     kyc, principal = services(), current_principal()
     child = reverify(kyc, principal, verification_id, body["reason"])
-    kyc.runner.submit("run_checks", verification_id=child.id)
+    kyc.runner.submit("run_checks", verification_id=child.id, lease=lease_token(child))
     return get_verification(kyc.unit_of_work(), principal, child.id)

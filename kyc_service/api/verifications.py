@@ -10,6 +10,7 @@ from kyc_service.api.context import current_principal, requires, services
 from kyc_service.domain.access import Scope
 from kyc_service.domain.verification import Verification
 from kyc_service.services import deposits, documents, verifications
+from kyc_service.services.pipeline import lease_token
 from schemas.common import ErrorSchema
 from schemas.verifications import (
     CreateVerificationSchema,
@@ -99,7 +100,9 @@ def submit_verification(verification_id: str) -> Any:
         verification_id,
         verifications.checks_lease(app_services.settings),
     )
-    finished = app_services.runner.submit("run_checks", verification_id=submitted.id)
+    finished = app_services.runner.submit(
+        "run_checks", verification_id=submitted.id, lease=lease_token(submitted)
+    )
     current = verifications.get_verification(app_services.unit_of_work(), principal, submitted.id)
     return current, 200 if finished else 202
 

@@ -19,7 +19,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -247,6 +247,8 @@ class RunResult:
     """The micro-deposit paid by this run (an organization whose other checks all passed)."""
     partial: bool = False
     """Only the local checks ran (none failed for good): the upstream ones are still to run."""
+    next_lease: str | None = None
+    """The lease token the upstream stage runs with (a partial result, once recorded)."""
 
 
 def run_steps(
@@ -292,32 +294,71 @@ def _all_passed(results: list[CheckResult]) -> bool:
     return all(c.status in (CheckStatus.PASSED, CheckStatus.SKIPPED) for c in results)
 
 
-def run_checks(deps: CheckDependencies, verification_id: str) -> None:
-    """Run the pipeline of a processing verification and record its outcome."""
-    _run(deps, verification_id, local_only=False)
+def run_checks(deps: CheckDependencies, verification_id: str, lease: str | None = None) -> None:
+    """Run the pipeline of a processing verification and record its outcome.
+
+    ``lease`` is the run's token: the verification's next attempt as it was when this run
+    was submitted or claimed (ISO 8601). The run claims it by moving it on, and records
+    only if no other run claimed it since; a stale duplicate (a message redelivered, or
+    re-enqueued by the periodic retry meanwhile) does nothing. Without one (a run in the
+    submit request of an older caller) the run just renews the lease.
+    """
+    _run(deps, verification_id, lease, local_only=False)
 
 
-def run_local_checks(deps: CheckDependencies, verification_id: str) -> bool:
+def run_local_checks(
+    deps: CheckDependencies, verification_id: str, lease: str | None = None
+) -> str | None:
     """Run the local checks (images, OCR, faces) of a processing verification and record
-    them; True when its upstream checks are still to run (:func:`run_checks` on the
-    ``upstream`` queue), False when it was decided (a definite local failure) or moved."""
-    result = _run(deps, verification_id, local_only=True)
-    return result is not None and result.partial
+    them; the lease token for its upstream checks (:func:`run_checks` on the ``upstream``
+    queue), or None when it was decided (a definite local failure), moved, or the run was
+    a stale duplicate."""
+    result = _run(deps, verification_id, lease, local_only=True)
+    if result is None or not result.partial:
+        return None
+    return result.next_lease
 
 
-def _run(deps: CheckDependencies, verification_id: str, local_only: bool) -> RunResult | None:
+def _run(
+    deps: CheckDependencies, verification_id: str, token: str | None, local_only: bool
+) -> RunResult | None:
     """Load, run and record; the recorded result, or None when nothing was recorded."""
-    loaded = _load(deps, verification_id)
+    loaded = _load(deps, verification_id, _parse_token(token))
     if loaded is None:
         return None
-    given, checks, tenant_id = loaded
+    given, checks, tenant_id, held = loaded
     given.ledger = lambda call: record_calls(deps, tenant_id, given.mode, verification_id, [call])
     try:
         result = run_steps(deps.adapters, given, checks, local_only)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
         _cancel_erased(deps, verification_id, gone.reason)
         return None
-    return result if _record(deps, verification_id, result) else None
+    return result if _record(deps, verification_id, result, held) else None
+
+
+def _parse_token(token: str | None) -> datetime | None:
+    """A lease token back as the instant it names (None: no token, or not one)."""
+    if not token:
+        return None
+    try:
+        parsed = datetime.fromisoformat(token)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _after(at: datetime, previous: datetime | None) -> datetime:
+    """``at``, or just past ``previous`` if it is not later: each claim moves the lease
+    token on, even within one tick of the clock."""
+    if previous is not None and at <= previous:
+        return previous + timedelta(microseconds=1)
+    return at
+
+
+def lease_token(verification: Verification) -> str | None:
+    """The token a run of ``verification`` is submitted with: its next attempt, ISO 8601."""
+    at = verification.next_attempt_at
+    return at.isoformat() if at is not None else None
 
 
 def lease(deps: CheckDependencies) -> timedelta:
@@ -331,15 +372,21 @@ def _subject(verification: Verification) -> SubjectRef:
 
 
 def _load(
-    deps: CheckDependencies, verification_id: str
-) -> tuple[CheckInput, list[CheckResult], str] | None:
-    """Phase 1: read the sealed fields (an audited opening) and the recorded checks."""
+    deps: CheckDependencies, verification_id: str, token: datetime | None
+) -> tuple[CheckInput, list[CheckResult], str, datetime] | None:
+    """Phase 1: claim the run (its lease token), read the sealed fields (an audited
+    opening) and the recorded checks. None when there is nothing for this run to do."""
     vault = deps.vault
+    claimed_until = _after(deps.clock() + lease(deps), token)
     with deps.unit_of_work() as uow:
         verification = uow.verifications.by_id(verification_id)
         if verification is None or verification.status != Status.PROCESSING:
             return None
-        uow.verifications.hold_lease(verification_id, deps.clock() + lease(deps))
+        if token is None:
+            uow.verifications.hold_lease(verification_id, claimed_until)
+        elif not uow.verifications.claim_attempt(verification_id, token, claimed_until):
+            log.info("stale run dropped: another run holds the verification")
+            return None
         ref = _subject(verification)
         try:
             fields = vault.get_fields(
@@ -380,7 +427,7 @@ def _load(
         subject_type=verification.type,
         verification_id=verification.id,
     )
-    return given, list(verification.checks), verification.tenant_id
+    return given, list(verification.checks), verification.tenant_id, claimed_until
 
 
 def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:
@@ -399,9 +446,12 @@ def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -
         uow.commit()
 
 
-def _record(deps: CheckDependencies, verification_id: str, result: RunResult) -> bool:
-    """Phase 3: store the checks and decide, unless the verification moved meanwhile;
-    True when stored.
+def _record(
+    deps: CheckDependencies, verification_id: str, result: RunResult, held: datetime
+) -> bool:
+    """Phase 3: store the checks and decide, unless the verification moved meanwhile or
+    another run claimed it since this one did (its lease is no longer ``held``); True when
+    stored.
 
     The save is conditional on the status read here: a cancel or an erasure committed
     between this read and the write makes it a 409, and the run's results are dropped.
@@ -409,6 +459,9 @@ def _record(deps: CheckDependencies, verification_id: str, result: RunResult) ->
     with deps.unit_of_work() as uow:
         verification = uow.verifications.by_id(verification_id, for_update=True)
         if verification is None or verification.status != Status.PROCESSING:
+            return False
+        if verification.next_attempt_at != held:
+            log.info("check results dropped: another run claimed the verification")
             return False
         _apply(deps, uow, verification, result)
         try:
@@ -427,7 +480,9 @@ def _apply(
     settings = deps.settings
     now = deps.clock()
     if result.partial:
-        verification.keep_checks(result.checks, now, now + lease(deps))
+        until = _after(now + lease(deps), verification.next_attempt_at)
+        verification.keep_checks(result.checks, now, until)
+        result.next_lease = lease_token(verification)
     elif result.upstream_down:
         verification.schedule_retry(
             result.checks,
@@ -459,7 +514,7 @@ def _deposit(deps: CheckDependencies, verification: Verification, amount: str) -
 def retry_pending(
     deps: CheckDependencies,
     limit: int = 100,
-    run: Callable[[str], Any] | None = None,
+    run: Callable[[str, str], Any] | None = None,
     expire: bool = True,
 ) -> int:
     """Run the checks of every processing verification whose next attempt is due: an
@@ -467,7 +522,7 @@ def retry_pending(
 
     Safe from cron and concurrently: each verification is claimed by moving its next
     attempt forward before it runs, and only the process that moved it runs it. ``run``
-    runs one (default: here, now; a worker pool enqueues it instead). Micro-deposits
+    runs one with its lease token (default: here, now; a worker pool enqueues it). Micro-deposits
     waiting past their time are rejected first (``expire``; nothing waits forever).
     """
     if expire:
@@ -480,9 +535,10 @@ def retry_pending(
     ran = 0
     for verification_id, seen in due:
         with deps.unit_of_work() as uow:
-            claimed = uow.verifications.claim_attempt(verification_id, seen, now + lease(deps))
+            until = now + lease(deps)
+            claimed = uow.verifications.claim_attempt(verification_id, seen, until)
             uow.commit()
         if claimed:
-            (run or functools.partial(run_checks, deps))(verification_id)
+            (run or functools.partial(run_checks, deps))(verification_id, until.isoformat())
             ran += 1
     return ran
