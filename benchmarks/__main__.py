@@ -21,6 +21,7 @@ from benchmarks.flow import bench_flow
 from benchmarks.images import bench_images
 from benchmarks.ocr import bench_ocr
 from benchmarks.org_flow import bench_org_flow
+from benchmarks.scale import bench_scale
 from benchmarks.seals import bench_seals
 from benchmarks.settings import BenchSettings
 from benchmarks.upstream import bench_upstream
@@ -36,6 +37,7 @@ BENCHES: dict[str, Bench] = {
     "images": bench_images,
     "seals": bench_seals,
     "upstream": bench_upstream,
+    "scale": bench_scale,
 }
 """Every benchmark by name; each returns a dict of figures (``failures`` counts failed requests)."""
 
