@@ -51,7 +51,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -59,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.flow import _multipart
 from benchmarks.servers import (
     BIN,
     ServerError,
@@ -179,19 +179,6 @@ def render_people(count: int = PEOPLE) -> list[tuple[dict[str, Any], dict[str, b
         body = individual_body(rng, face_match=False, card=True)
         people.append((body, card_photos(body, seed=seed)))
     return people
-
-
-def _multipart(kind: str, image: bytes) -> tuple[bytes, str]:
-    """Encode the ``kind`` and ``file`` fields of a document upload."""
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'.encode(),
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n".encode(),
-        image,
-        f"\r\n--{boundary}--\r\n".encode(),
-    ]
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _ready_one(api: Api, person: tuple[dict[str, Any], dict[str, bytes]], reference: str) -> str:

@@ -326,12 +326,13 @@ def _queues(value: str) -> list[str]:
 def _on_a_worker_pool(start) -> None:  # noqa: ANN001 - a callable taking the settings
     """Run ``start(settings)`` with logging set up, or fail clearly without a worker pool."""
     from kyc_service.observability.logs import configure_logging
+    from kyc_service.ports import NoWorkerPool
 
     settings = load_settings()
     configure_logging(str(settings["LOG_LEVEL"]))
     try:
         start(settings)
-    except NotImplementedError:
+    except NoWorkerPool:
         raise click.ClickException(
             f"KYC_EXECUTOR={settings['EXECUTOR']} runs checks in the web process; "
             "set KYC_EXECUTOR=celery and KYC_BROKER_URL for a worker pool"

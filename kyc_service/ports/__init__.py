@@ -190,6 +190,11 @@ class WebhookTransport(Adapter):
         """POST to the checked address; return the status or raise ``DeliveryFailed``."""
 
 
+class NoWorkerPool(RuntimeError):
+    """The configured task runner runs tasks in the calling process: it has no worker pool
+    and no periodic scheduler (``KYC_EXECUTOR=inline``)."""
+
+
 class TaskRunner(Adapter):
     """Runs the service's tasks: here, in the calling process, or on a worker pool.
 
@@ -223,11 +228,11 @@ class TaskRunner(Adapter):
     ) -> None:
         """Serve ``queues`` until stopped, calling ``on_process_start`` in each process that
         runs tasks; a runner without a worker pool refuses."""
-        raise NotImplementedError(f"{type(self).__name__} has no worker pool")
+        raise NoWorkerPool(f"{type(self).__name__} has no worker pool")
 
     def run_beat(self, schedule: dict[str, float], schedule_file: str) -> None:
         """Submit each task of ``schedule`` every so many seconds, until stopped."""
-        raise NotImplementedError(f"{type(self).__name__} has no periodic scheduler")
+        raise NoWorkerPool(f"{type(self).__name__} has no periodic scheduler")
 
 
 QUEUES = ("local", "upstream")
