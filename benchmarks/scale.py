@@ -74,6 +74,8 @@ from benchmarks.upstream import sandbox_server
 VERIFICATIONS = int(os.environ.get("BENCH_SCALE_VERIFICATIONS", "200"))
 DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "auto")
 POLL = os.environ.get("BENCH_SCALE_POLL", "list")
+UPSTREAM_ONLY = os.environ.get("BENCH_SCALE_PARTS", "all") == "upstream"
+"""``BENCH_SCALE_PARTS=upstream``: only the upstream-bound part (a quicker loop while tuning)."""
 BROKER_URL = os.environ.get("BENCH_SCALE_BROKER_URL", "redis://127.0.0.1:6379/12")
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_DATABASES = ("kyc_bench_scale", "kyc_bench_scale_keys")
@@ -596,11 +598,12 @@ class Batches:
 def prepare(host: str, port: int, key: str) -> Batches:
     """Create and fill every batch's verifications through the API (not timed)."""
     people = render_people()
+    whole = 0 if UPSTREAM_ONLY else 1
     sizes = {
         "inline_warmup": WARMUP,
-        "inline": VERIFICATIONS,
+        "inline": VERIFICATIONS * whole,
         "celery_warmup": WARMUP,
-        "celery": VERIFICATIONS,
+        "celery": VERIFICATIONS * whole,
         "upstream": VERIFICATIONS,
     }
     references = [f"scale-{name}-{i}" for name, size in sizes.items() for i in range(size)]
@@ -655,7 +658,11 @@ def run_inline(env: dict[str, str], workdir: Path, key: str) -> tuple[Batches, P
     with serving(argv, {**env, "KYC_EXECUTOR": "inline"}, workdir, "inline") as server:
         batches = prepare(server.host, server.port, key)
         alone = warm_up(server.host, server.port, key, batches.inline_warmup, submit_inline)
-        phase = drive(server.host, server.port, key, batches.inline, submit_inline)
+        phase = (
+            drive(server.host, server.port, key, batches.inline, submit_inline)
+            if batches.inline
+            else Phase()
+        )
     return batches, phase, statistics.median(alone[1:] or alone)
 
 
@@ -674,10 +681,12 @@ def run_celery(
     ):
         host, port = server.host, server.port
         try:
+            whole = Phase()
             with DecisionWatch(host, port, key) as watch:
                 decide = submit_and_poll if POLL == "each" else watch.decide
                 warm_up(host, port, key, batches.celery_warmup, decide)
-                whole = drive(host, port, key, batches.celery, decide)
+                if batches.celery:
+                    whole = drive(host, port, key, batches.celery, decide)
             upstream, local_seconds = upstream_bound(
                 host, port, key, batches.upstream, workers["upstream"]
             )

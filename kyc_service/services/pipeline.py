@@ -388,16 +388,16 @@ def _load(
             log.info("stale run dropped: another run holds the verification")
             return None
         ref = _subject(verification)
-        try:
+        held = vault.documents(uow, ref, verification.id)
+        kinds = {kind: document_id for kind, (document_id, _) in held.items()}
+        quality = {kind: measures for kind, (_, measures) in held.items()}
+        try:  # the audited opening last: the audit chain's head is held until the commit
             fields = vault.get_fields(
                 uow, ref, verification.id, actor=ACTOR, action="verification.checks"
             )
         except DataUnavailable as gone:
             fields, reason = None, gone.reason
         if fields is not None:
-            held = vault.documents(uow, ref, verification.id)
-            kinds = {kind: document_id for kind, (document_id, _) in held.items()}
-            quality = {kind: measures for kind, (_, measures) in held.items()}
             uow.commit()
     if fields is None:  # erased, or past retention: nothing can be decided
         _cancel_erased(deps, verification_id, reason)

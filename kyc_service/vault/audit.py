@@ -68,17 +68,13 @@ class AuditLog:
         reason: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> AuditEventRow:
-        """Add an event to the caller's transaction; appenders take turns on the chain head."""
-        session.execute(
-            update(AuditChainRow)
-            .where(AuditChainRow.id == CHAIN_ID)
-            .values(last_seq=AuditChainRow.last_seq + 1)
-        )
-        head = session.scalars(
-            select(AuditChainRow)
-            .where(AuditChainRow.id == CHAIN_ID)
-            .execution_options(populate_existing=True)
-        ).one()
+        """Add an event to the caller's transaction; appenders take turns on the chain head.
+
+        The event is made before the head is taken, and one statement both takes the head
+        and reads the previous hash: the head is held for that statement, the event's insert
+        and the head's new hash, then until the caller commits — so an audited reading is
+        best the last thing its transaction does.
+        """
         masked = json.loads(mask_text(json.dumps(dict(details or {}), ensure_ascii=False)))
         event = AuditEventRow(
             id=new_id("aud"),
@@ -91,12 +87,21 @@ class AuditLog:
             reason=mask_text(reason) if reason else None,
             details=masked,
             created_at=self.clock(),
-            prev_hash=head.last_hash,
         )
+        head = AuditChainRow.id == CHAIN_ID
+        event.prev_hash = session.execute(
+            update(AuditChainRow)
+            .where(head)
+            .values(last_seq=AuditChainRow.last_seq + 1)
+            .returning(AuditChainRow.last_hash),
+            execution_options={"synchronize_session": False},
+        ).scalar_one()
         event.hash = event_hash(event)
-        head.last_hash = event.hash
         session.add(event)
-        session.flush()
+        session.execute(
+            update(AuditChainRow).where(head).values(last_hash=event.hash),
+            execution_options={"synchronize_session": False},
+        )
         return event
 
     def verify(self, session: Session, batch: int = 1000) -> ChainBreak | None:
