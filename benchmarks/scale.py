@@ -85,6 +85,8 @@ SERVER_THREADS = 25
 """Per gunicorn worker: 2 × 25 = the 50 clients' requests at once."""
 LOCAL_PROCESSES = os.cpu_count() or 1
 UPSTREAM_THREADS = 50
+UPSTREAM_PROCESSES = int(os.environ.get("BENCH_SCALE_UPSTREAM_PROCESSES", "2"))
+"""Upstream workers (``kyc-service worker --queues upstream``), sharing the threads."""
 LATENCY_MS = 300
 UPSTREAM_CALLS = 2
 """Identity, then bank card: sequential."""
@@ -471,12 +473,13 @@ def worker_pool(env: dict[str, str], workdir: Path) -> Iterator[dict[str, subpro
     """Run the ``local`` (prefork) and ``upstream`` (threads) workers, each in a session of
     its own (SIGSTOP reaches all of it); stop both on exit, paused or not."""
     cli = str(BIN / "kyc-service")
+    threads = str(UPSTREAM_THREADS // UPSTREAM_PROCESSES)
     argv = {
         "local": [cli, "worker", "--queues", "local", "--concurrency", str(LOCAL_PROCESSES)],
-        "upstream": [
-            cli,
-            *("worker", "--queues", "upstream", "--concurrency", str(UPSTREAM_THREADS)),
-        ],
+        **{
+            f"upstream-{n}": [cli, "worker", "--queues", "upstream", "--concurrency", threads]
+            for n in range(UPSTREAM_PROCESSES)
+        },
     }
     started: dict[str, subprocess.Popen] = {}
     try:
@@ -539,14 +542,15 @@ def _wait(what: str, done: Callable[[], bool], every: float = POLL_SECONDS) -> N
 
 
 def upstream_bound(
-    host: str, port: int, key: str, ids: Sequence[str], upstream: subprocess.Popen
+    host: str, port: int, key: str, ids: Sequence[str], upstream: Sequence[subprocess.Popen]
 ) -> tuple[Phase, float]:
     """Submit every verification with the upstream worker stopped; once all their local
     checks are recorded, let it go on and time until every one is decided. The phase, and
     the seconds the local stage took."""
     api = Api(host, port, key)
     began = time.perf_counter()
-    os.killpg(upstream.pid, signal.SIGSTOP)
+    for worker in upstream:
+        os.killpg(worker.pid, signal.SIGSTOP)
     try:
         errors = _fan_out(
             host,
@@ -568,12 +572,17 @@ def upstream_bound(
         _wait("the local checks", local_recorded, every=0.5)  # not timed: a light poll
         local_seconds = time.perf_counter() - began
     finally:
-        os.killpg(upstream.pid, signal.SIGCONT)
+        for worker in upstream:
+            os.killpg(worker.pid, signal.SIGCONT)
     phase = Phase()
-    resumed, cpu = time.perf_counter(), cpu_seconds(upstream.pid)
+
+    def cpu() -> float:
+        return sum(cpu_seconds(worker.pid) for worker in upstream)
+
+    resumed, began_cpu = time.perf_counter(), cpu()
     _wait("the upstream checks", lambda: not api.expect("GET", FIRST_PROCESSING, (200,))["data"])
     phase.wall = time.perf_counter() - resumed
-    phase.worker_cpu = cpu_seconds(upstream.pid) - cpu
+    phase.worker_cpu = cpu() - began_cpu
     for verification_id in ids:
         answer = api.expect("GET", f"/v1/verifications/{verification_id}", (200,))
         phase.statuses[str(answer["status"])] += 1
@@ -688,7 +697,11 @@ def run_celery(
                 if batches.celery:
                     whole = drive(host, port, key, batches.celery, decide)
             upstream, local_seconds = upstream_bound(
-                host, port, key, batches.upstream, workers["upstream"]
+                host,
+                port,
+                key,
+                batches.upstream,
+                [p for name, p in workers.items() if name.startswith("upstream")],
             )
         except ServerError as exc:
             raise ServerError(f"{exc}\n{log_tails(workdir)}") from None
