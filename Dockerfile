@@ -17,6 +17,7 @@ COPY kyc_service ./kyc_service
 COPY adapters ./adapters
 COPY schemas ./schemas
 COPY verifier_sandbox ./verifier_sandbox
+COPY kyc_samples ./kyc_samples
 COPY wsgi.py ./
 
 ARG EXTRAS=tencent,alibaba

@@ -9,16 +9,20 @@ STAMP := $(VENV)/.installed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip "setuptools<82" wheel
+	$(BIN)/pip install --upgrade pip "setuptools<82" wheel
 
 EXAMPLE_PLUGIN := tests/plugins/kyc-example-verifier
 # A third-party adapter package for tests/test_plugin_package.py, installed offline (its only
 # build requirement, setuptools, is already in the venv; its one dependency is this service).
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test,tencent,alibaba]"
-	$(BIN)/pip install --quiet --no-deps "face-recognition==1.3.0"
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e $(EXAMPLE_PLUGIN)
+CLIENT := clients/python
+# The light client (kyc-client: requests only); its tests run against a live service.
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml $(CLIENT)/pyproject.toml
+	$(BIN)/pip install -e ".[test,tencent,alibaba]"
+	$(BIN)/pip install --no-deps "face-recognition==1.3.0"
+	$(BIN)/pip install --no-deps --no-build-isolation -e $(EXAMPLE_PLUGIN)
+	$(BIN)/pip install --no-deps --no-build-isolation -e $(CLIENT)
 	touch $(STAMP)
 
 install: $(STAMP)  ## the service with face matching and OCR, and the test tools

@@ -155,6 +155,7 @@ class CeleryTaskRunner(TaskRunner):
         started.connect(lambda **_: on_process_start(), weak=False)
         self.app.worker_main(
             [
+                "--quiet",  # no banner: every line on stdout/stderr is a JSON log line
                 "worker",
                 f"--loglevel={self.log_level}",
                 f"--pool={pool}",
@@ -178,7 +179,9 @@ class CeleryTaskRunner(TaskRunner):
             }
             for name, seconds in schedule.items()
         }
-        self.app.start(["beat", f"--loglevel={self.log_level}", f"--schedule={schedule_file}"])
+        self.app.start(
+            ["--quiet", "beat", f"--loglevel={self.log_level}", f"--schedule={schedule_file}"]
+        )
 
     def purge(self) -> int:
         """Drop every message waiting on the service's queues (tests, and an operator

@@ -70,7 +70,12 @@ class RapidOcrDocumentReader(DocumentReader):
         return [TextLine(text=text, confidence=float(score)) for _, text, score in found]
 
     def warm_up(self) -> None:
-        """Load the models and run detection and recognition once, on a line of text."""
+        """Load the models and run each of them once (detection, text angle, recognition).
+
+        A photo is read with the text-angle classifier: its first inference, like the others',
+        costs more than the next ones, so it runs here rather than in a request.
+        """
         page = Image.new("RGB", (480, 96), "white")
         ImageDraw.Draw(page).text((16, 30), "KYC 1101051949", fill="black", font_size=32)
-        ocr_engine()(np.asarray(page), use_cls=False)
+        with _run_lock:
+            ocr_engine()(np.asarray(page), use_cls=True)

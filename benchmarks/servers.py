@@ -76,6 +76,7 @@ def service_env(workdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
+            "KYC_HOME": str(workdir),
             "KYC_DATABASE_URL": f"sqlite:///{workdir / 'kyc.db'}",
             "KYC_KEYSTORE_URL": f"sqlite:///{workdir / 'keys.db'}",
             "KYC_KEK": random_kek(),

@@ -31,6 +31,7 @@ from kyc_service.api.context import (
     check_scope_of_view,
     services,
 )
+from kyc_service.api.json_answers import KycJsonProvider, declare_utf8
 from kyc_service.api.request_guard import guard_request
 from kyc_service.bootstrap import bootstrap
 from kyc_service.config import load_settings
@@ -76,7 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings)
     app.config.update({k: v for k, v in OPENAPI_SETTINGS.items() if k not in app.config})
     app.config["MAX_CONTENT_LENGTH"] = int(float(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024) + 65536
-    app.json.sort_keys = False
+    app.json = KycJsonProvider(app)
     app.extensions["kyc"] = bootstrap(app.config)
     app.extensions["kyc_recent_principals"] = RecentPrincipals(
         float(app.config["AUTH_CACHE_SECONDS"])
@@ -105,6 +106,7 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(check_scope_of_view)
     idempotency.register(app)
     app.after_request(_finish_request)
+    app.after_request(declare_utf8)
 
 
 def _start_request() -> None:
@@ -136,16 +138,24 @@ def _authenticate_or_count() -> None:
         raise
 
 
+UPLOAD_ENDPOINT = "verifications.upload_document"
+UPLOAD_TYPE_MESSAGE = "send the document as multipart/form-data with the fields kind and file"
+
+
 def _refuse_unknown_body_type() -> None:
-    """A ``/v1`` body must be JSON (or multipart for uploads): else 415."""
+    """A ``/v1`` body must be JSON (or multipart for uploads): else 415, saying what the
+    endpoint takes (an upload: multipart ``kind`` and ``file``; anything else: JSON)."""
     if (
         request.path.startswith("/v1/")
         and request.content_length
         and request.mimetype not in JSON_TYPES
     ):
-        raise UnsupportedMediaType(
-            "send the body as application/json", code="unsupported_media_type"
+        message = (
+            UPLOAD_TYPE_MESSAGE
+            if request.endpoint == UPLOAD_ENDPOINT
+            else "send the body as application/json"
         )
+        raise UnsupportedMediaType(message, code="unsupported_media_type")
 
 
 def _rate_limiter(app: Flask) -> Limiter:

@@ -22,6 +22,8 @@ from kyc_service.config import DEFAULTS, adapter_settings
 from kyc_service.domain.access import Mode
 from kyc_service.observability.metrics import HttpMetrics
 from kyc_service.persistence.database import (
+    check_connection,
+    create_database,
     database_unreachable,
     make_engine,
     make_session_factory,
@@ -196,10 +198,12 @@ class Adapters:
 
     def warm_up(self) -> None:
         """Build the image adapters and load their models now (a worker's start)."""
+        warmed: set[int] = set()
         for port in WARMED_PORTS:
             for mode in Mode:
                 adapter = self.get(port, mode)
-                if hasattr(adapter, "warm_up"):
+                if hasattr(adapter, "warm_up") and id(adapter) not in warmed:
+                    warmed.add(id(adapter))  # one adapter may serve both modes: once
                     adapter.warm_up()
 
     def close(self) -> None:
@@ -470,11 +474,23 @@ def migrate(settings: Mapping[str, Any]) -> None:
             engine.dispose()
 
 
+def create_databases(settings: Mapping[str, Any]) -> list[str]:
+    """Create the PostgreSQL database and key store that do not exist yet (``kyc-service db
+    upgrade --create``); the names of those created."""
+    created = []
+    for setting in ("DATABASE_URL", "KEYSTORE_URL"):
+        name = create_database(str(settings[setting]), f"KYC_{setting}")
+        if name:
+            created.append(name)
+    return created
+
+
 @contextmanager
 def database_only(settings: Mapping[str, Any]) -> Iterator[Callable[[], UnitOfWork]]:
     """Yield a unit-of-work factory on the configured database alone (no vault, no KEK)."""
     engine = make_engine(str(settings["DATABASE_URL"]))
     try:
+        check_connection(engine, "KYC_DATABASE_URL")
         sessions = make_session_factory(engine)
         yield lambda: SqlUnitOfWork(sessions)
     finally:

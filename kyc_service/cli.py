@@ -12,16 +12,36 @@ from pathlib import Path
 
 import click
 
-from kyc_service.config import load_settings
+from kyc_service.config import DEVELOPMENT_KEK_FILE, kyc_home, load_settings
 
 VAR = Path("var")
+"""The development files' folder, under ``KYC_HOME``."""
 DEV_KEY_FILE = VAR / "dev-api-key"
-DEV_KEK_FILE = VAR / "kek.json"
 
 
-@click.group()
+class MainGroup(click.Group):
+    """The command group, whose help ends with where relative paths are taken from."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the group's help, then the ``KYC_HOME`` rule with the directory it is now."""
+        super().format_help_text(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(
+                f"Paths are relative to KYC_HOME (now: {kyc_home()}): the default var/ files "
+                "(SQLite databases, the development KEK, the test key), .env, and any relative "
+                "path in a setting. KYC_HOME is the variable if set, else the source checkout "
+                "the service runs from, else the working directory. Paths given as options "
+                "(--out, --schedule-file) are relative to the working directory."
+            )
+
+
+@click.group(cls=MainGroup)
 def main() -> None:
     """Real-name KYC verification service."""
+    from kyc_service.observability.logs import configure_logging
+
+    configure_logging(os.environ.get("KYC_LOG_LEVEL", "INFO"))
 
 
 @main.command()
@@ -35,19 +55,10 @@ def main() -> None:
 @click.option("--workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the API with gunicorn."""
-    from kyc_service.bootstrap import Adapters
-    from kyc_service.domain.access import Mode
-
-    adapters = Adapters(load_settings())
     try:
-        adapters.check()
-        adapters.get("kek", Mode.LIVE)  # refuse to start without a key-encryption key
+        _check_adapters(load_settings())
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        adapters.close()
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kyc-metrics-")
     argv = [
         sys.executable,
         "-m",
@@ -63,15 +74,33 @@ def serve(host: str, port: int, workers: int) -> None:
     os.execv(sys.executable, argv)
 
 
+def _check_adapters(settings: dict) -> None:
+    """Raise unless every adapter setting is usable and a key-encryption key is readable."""
+    from kyc_service.bootstrap import Adapters
+    from kyc_service.domain.access import Mode
+
+    adapters = Adapters(settings)
+    try:
+        adapters.check()
+        adapters.get("kek", Mode.LIVE)  # refuse to start without a key-encryption key
+    finally:
+        adapters.close()
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Run the Alembic migrations to head."""
-    _migrate()
+@click.option(
+    "--create",
+    is_flag=True,
+    help="First create the PostgreSQL database, and the key store's, if they do not exist.",
+)
+def db_upgrade(create: bool) -> None:
+    """Run the Alembic migrations to head (the database and the key store)."""
+    _migrate(create=create)
     click.echo("database is at the latest revision")
 
 
@@ -91,24 +120,38 @@ def keys_create(tenant: str, mode: str, scopes: str) -> None:
 
 @main.command("dev-setup")
 def dev_setup() -> None:
-    """Prepare ./var/ for development: key-encryption key, database, a test key."""
-    VAR.mkdir(mode=0o700, exist_ok=True)
+    """Prepare $KYC_HOME/var/ for development: key-encryption key, database, a test key."""
+    home = Path(load_settings()["HOME"])
+    (home / VAR).mkdir(mode=0o700, parents=True, exist_ok=True)
     _write_dev_kek()
     _migrate()
-    if DEV_KEY_FILE.exists():
-        click.echo(f"Test key: kept in ./{DEV_KEY_FILE} (shown when it was made)")
+    key_file = home / DEV_KEY_FILE
+    if key_file.exists():
+        click.echo(f"Test key: kept in {key_file} (shown when it was made)")
         return
     key = _create_key("development", "test", "*")
-    _write_secret_file(DEV_KEY_FILE, key + "\n")
-    click.echo(f"Test key (shown once, kept in ./{DEV_KEY_FILE}):")
+    _write_secret_file(key_file, key + "\n")
+    click.echo(f"Test key (shown once, kept in {key_file}):")
     click.echo(key)
 
 
-def _migrate() -> None:
-    """Migrate the configured database and key store to head."""
+def _migrate(create: bool = False) -> None:
+    """Migrate the configured database and key store to head (with ``create``, first create
+    the PostgreSQL databases that do not exist); fail with one line, never a traceback."""
     from kyc_service.bootstrap import migrate
 
-    migrate(load_settings())
+    settings = load_settings()
+    try:
+        if create:
+            from kyc_service.bootstrap import create_databases
+
+            for name in create_databases(settings):
+                click.echo(f"created database {name}")
+        migrate(settings)
+    except RuntimeError as exc:  # DatabaseUnavailable: missing, unreachable, refused
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # a SQLite file's folder that cannot be made
+        raise click.ClickException(f"cannot open {exc.filename}: {exc.strerror}") from None
 
 
 def _services():  # noqa: ANN202 - the composition root's Services
@@ -211,6 +254,8 @@ def kek_rotate(retire_old: bool) -> None:
         report = rotate_kek(services.vault, services.unit_of_work(), retire_old=retire_old)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the key file's folder is not writable
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from None
     finally:
         services.close()
     retired = ", ".join(report.retired) or "none"
@@ -288,7 +333,12 @@ def worker(queues: str, concurrency: int | None, pool: str | None) -> None:
     names = _queues(queues)
     pool = pool or ("prefork" if "local" in names else "threads")
     concurrency = concurrency or ((os.cpu_count() or 1) if pool == "prefork" else 32)
-    _on_a_worker_pool(lambda settings: run_worker(settings, names, concurrency, pool))
+
+    def start(settings: dict) -> None:
+        _check_adapters(settings)  # a worker's tasks open sealed data: a KEK is needed
+        run_worker(settings, names, concurrency, pool)
+
+    _on_a_worker_pool(start)
 
 
 @main.command()
@@ -305,9 +355,11 @@ def beat(schedule_file: str | None) -> None:
 
     def start(settings: dict) -> None:
         path = schedule_file or settings.get("BEAT_SCHEDULE_FILE")
-        if not path:
-            path = str(Path(tempfile.mkdtemp(prefix="kyc-beat-")) / "schedule")
-        run_beat(settings, path)
+        if path:
+            run_beat(settings, path)
+            return
+        with tempfile.TemporaryDirectory(prefix="kyc-beat-") as folder:
+            run_beat(settings, str(Path(folder) / "schedule"))
 
     _on_a_worker_pool(start)
 
@@ -396,10 +448,13 @@ def _create_key(tenant: str, mode: str, scopes: str) -> str:
 def _write_dev_kek() -> None:
     """Make a development key-encryption key file (mode 0600) unless one is configured."""
     settings = load_settings()
-    if DEV_KEK_FILE.exists() or settings.get("KEK") or settings.get("KEK_FILE"):
+    development_file = Path(settings["HOME"]) / DEVELOPMENT_KEK_FILE
+    if settings.get("KEK") or settings.get("KEK_FILE") != str(development_file):
+        return  # a key configured elsewhere: never make one beside it
+    if development_file.exists():
         return
-    _write_secret_file(DEV_KEK_FILE, _new_kek_document())
-    click.echo(f"Development key-encryption key: ./{DEV_KEK_FILE} (mode 0600)")
+    _write_secret_file(development_file, _new_kek_document())
+    click.echo(f"Development key-encryption key: {development_file} (mode 0600)")
 
 
 def _new_kek_document() -> str:
@@ -416,3 +471,29 @@ def _write_secret_file(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
+
+
+@main.command("samples")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The directory to write into (created; must be empty unless --force).",
+)
+@click.option("--force", is_flag=True, help="Write over the samples in a non-empty directory.")
+def samples(out: Path, force: bool) -> None:
+    """Write synthetic sample documents, request bodies and walkthrough.sh for the sandbox."""
+    from kyc_service.bootstrap import AdapterConfigurationError, load_tool
+
+    what = "the sample documents tool (kyc_samples)"
+    try:
+        write_samples = load_tool("samples", what)
+    except (AdapterConfigurationError, ImportError):
+        raise click.ClickException(f"{what} is not installed") from None
+    try:
+        written = write_samples(out, force=force)
+    except RuntimeError as exc:  # the CJK font missing, a non-empty directory
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {len(written)} files to {out}: README.txt lists the scenarios")
+    click.echo(f"run them against the service (make run): bash {out / 'walkthrough.sh'}")

@@ -1,11 +1,23 @@
-"""Gunicorn settings used by ``kyc-service serve``."""
+"""Gunicorn settings used by ``kyc-service serve``.
+
+Every line the server writes is one JSON object: gunicorn's own loggers go through the
+service's JSON handler (:data:`logconfig_dict`). The Prometheus folder the server makes for
+itself is removed when it stops; one set by the operator is left alone.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
+from kyc_service.config import load_settings
+from kyc_service.observability.logs import HANDLER_NAME, QUIET_LOGGERS, SELF_CONTAINED_LOGGERS
+from kyc_service.observability.metrics import make_multiprocess_dir, remove_own_multiprocess_dir
+
 accesslog = None
+access_log_format = '%(m)s %(s)s %(B)s %(D)s "%({x-request-id}o)s"'
+"""Never the request line, query string, address or user agent (see ``GunicornAccessFilter``)."""
 timeout = 120
 graceful_timeout = 30
 worker_class = "kyc_service.serving.KycThreadWorker"
@@ -15,6 +27,55 @@ arrive runs out: ``kyc_service.serving``)."""
 keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
+control_socket_disable = True
+"""No ``gunicornc`` control socket: nothing uses it, and it would be left in ``~/.gunicorn``
+and shared by every server of the user."""
+
+LOGS = "kyc_service.observability.logs"
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Gunicorn's ``logconfig_dict``: its loggers and the root through the JSON handler.
+
+    ``gunicorn.access`` stays at WARNING: the service's own ``kyc_service.access`` line
+    (URL rule, status, duration, request id) is the access log, and gunicorn's would repeat
+    it. Lowered to INFO, it is written with safe fields only (``GunicornAccessFilter``).
+    The chatty libraries are held to WARNING from the worker's first import on.
+    """
+    quiet: dict[str, Any] = {name: {"level": "WARNING"} for name in QUIET_LOGGERS}
+    for name in SELF_CONTAINED_LOGGERS:
+        quiet[name].update(handlers=[HANDLER_NAME], propagate=False)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"gunicorn_access": {"()": f"{LOGS}.GunicornAccessFilter"}},
+        "formatters": {},
+        "handlers": {HANDLER_NAME: {"()": f"{LOGS}.json_handler"}},
+        "root": {"level": level, "handlers": [HANDLER_NAME]},
+        "loggers": {
+            **quiet,
+            "gunicorn.error": {"level": level, "handlers": [HANDLER_NAME], "propagate": False},
+            "gunicorn.access": {
+                "level": "WARNING",
+                "handlers": [HANDLER_NAME],
+                "filters": ["gunicorn_access"],
+                "propagate": False,
+            },
+        },
+    }
+
+
+logconfig_dict = log_config(str(load_settings()["LOG_LEVEL"]).upper())
+
+
+def on_starting(_server: Any) -> None:
+    """Give the workers a Prometheus folder (made here unless the operator set one)."""
+    make_multiprocess_dir()
+
+
+def on_exit(_server: Any) -> None:
+    """Remove the Prometheus folder if this server made it (never the operator's)."""
+    remove_own_multiprocess_dir()
 
 
 def child_exit(_server: Any, worker: Any) -> None:
@@ -29,7 +90,10 @@ def post_worker_init(worker: Any) -> None:
 
     A failure is logged (its class only) and the models then load on first use instead.
     """
+    started = time.perf_counter()
     try:
         worker.wsgi.extensions["kyc"].adapters.warm_up()
     except Exception as exc:  # noqa: BLE001 - the worker still serves
         worker.log.warning("model warm-up failed: %s", type(exc).__name__)
+        return
+    worker.log.info("models warmed up in %.2f s", time.perf_counter() - started)

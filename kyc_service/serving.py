@@ -97,12 +97,13 @@ def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
                 "field": None,
                 "request_id": request_id,
             }
-        }
+        },
+        ensure_ascii=False,
     ).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Connection: close\r\n"
-        "Content-Type: application/json\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\n"
         f"X-Request-Id: {request_id}\r\n"
         "X-Content-Type-Options: nosniff\r\n"

@@ -5,13 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.verifications import StrictSchema
-
-PURPOSES = (
-    "real_name_authentication",
-    "bank_card_verification",
-    "facial_recognition",
-    "bank_account_verification",
-)
+from schemas.vocabulary import DOCUMENT_KINDS, PURPOSES
 
 
 class ExportArgsSchema(Schema):
@@ -26,7 +20,7 @@ class HeldFieldSchema(Schema):
     verification_id = fields.String(required=True)
     name = fields.String(required=True, metadata={"example": "individual.name"})
     value = fields.String(required=True)
-    purposes = fields.List(fields.String(), required=True)
+    purposes = fields.List(fields.String(metadata={"enum": list(PURPOSES)}), required=True)
     delete_after = fields.String(allow_none=True)
 
 
@@ -35,7 +29,7 @@ class HeldDocumentSchema(Schema):
 
     id = fields.String(required=True)
     verification_id = fields.String(required=True)
-    kind = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": list(DOCUMENT_KINDS)})
     media_type = fields.String(required=True)
     size = fields.Integer(required=True)
     purposes = fields.List(fields.String(), required=True)
@@ -66,6 +60,9 @@ class ConsentWithdrawalSchema(StrictSchema):
         fields.String(validate=validate.OneOf(PURPOSES)),
         required=True,
         validate=validate.Length(min=1, max=len(PURPOSES)),
+        metadata={
+            "description": "The purposes withdrawn; `real_name_authentication` erases the subject."
+        },
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest.fields import Upload
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
 
 from kyc_service.domain.checks import CheckStatus
 from kyc_service.domain.subject import CERTIFICATE_TYPES, ENTITY_KINDS
 from kyc_service.domain.verification import Status, SubjectType
 from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
+from schemas.vocabulary import CHECK_NAMES, DOCUMENT_KINDS, PURPOSES
 
 TEXT = validate.Length(min=1, max=200)
 
@@ -42,8 +43,21 @@ class ConsentSchema(StrictSchema):
         required=True,
         metadata={"description": "JSON `true` only: no string or number stands for consent."},
     )
-    policy_version = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    purposes = fields.List(fields.String(validate=TEXT), required=True)
+    policy_version = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The version of the privacy policy consented to."},
+    )
+    purposes = fields.List(
+        fields.String(validate=TEXT, metadata={"enum": list(PURPOSES)}),
+        required=True,
+        metadata={
+            "description": "What the consent covers: `real_name_authentication` always, "
+            "`bank_card_verification` with a bank card, `bank_account_verification` for an "
+            "organization, `facial_recognition` with `options.face_match` (else 422 "
+            "`consent_required`)."
+        },
+    )
 
 
 class BankCardInputSchema(StrictSchema):
@@ -115,16 +129,32 @@ class CreateVerificationSchema(StrictSchema):
     options = fields.Nested(OptionsSchema, load_default=dict)
 
 
-class DocumentFormSchema(Schema):
-    """The ``kind`` field of a document upload."""
+class DocumentUploadSchema(Schema):
+    """``POST /v1/verifications/{id}/documents``: one ``multipart/form-data`` body.
 
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    Its text field ``kind`` and its file part ``file`` are read together (location
+    ``form_and_files`` of :mod:`kyc_service.api.uploads`), so both are documented, and
+    refused, at once.
+    """
 
-
-class DocumentFileSchema(Schema):
-    """The ``file`` field of a document upload (JPEG, PNG or WebP)."""
-
-    file = Upload(required=True)
+    kind = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={
+            "enum": list(DOCUMENT_KINDS),
+            "description": "The document's kind. An individual takes `id_card_front`, "
+            "`id_card_back`, and `selfie` when created with `options.face_match: true`; an "
+            "organization `certificate`, `legal_rep_id_card_front`, `legal_rep_id_card_back`, "
+            "`legal_rep_photo` (face match), and with an agent `power_of_attorney`, "
+            "`agent_id_card_front`, `agent_id_card_back`. Another kind answers 422 "
+            "`document_kind_invalid`.",
+            "example": "id_card_front",
+        },
+    )
+    file = Upload(
+        required=True,
+        metadata={"description": "The image: JPEG, PNG or WebP (10 MB, 40 megapixels by default)."},
+    )
 
 
 class DocumentQualitySchema(Schema):
@@ -152,20 +182,38 @@ class DocumentQualitySchema(Schema):
 class DocumentSchema(Schema):
     """An accepted document (the image itself is never returned)."""
 
-    id = fields.String()
-    object = fields.String()
-    kind = fields.String()
-    status = fields.String()
+    id = fields.String(metadata={"example": "doc_…"})
+    object = fields.Constant("document")
+    kind = fields.String(metadata={"enum": list(DOCUMENT_KINDS)})
+    status = fields.String(metadata={"enum": ["accepted"]})
     quality = fields.Nested(DocumentQualitySchema)
 
 
 class CheckSchema(Schema):
     """One check's result: ``pending``, ``passed``, ``failed``, ``skipped`` or ``error``."""
 
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"enum": list(CHECK_NAMES)})
     status = fields.Enum(CheckStatus, by_value=True, required=True)
-    code = fields.String(allow_none=True)
-    score = fields.Float(allow_none=True)
+    code = fields.String(
+        allow_none=True, metadata={"description": "Why it failed (API.md § Check names)."}
+    )
+    score = fields.Float(allow_none=True, metadata={"description": "Face match: 0–1."})
+    fields_ = fields.List(
+        fields.String(),
+        data_key="fields",
+        attribute="fields",
+        metadata={
+            "description": "Addition: the submitted fields the document did not match "
+            "(`id_card_ocr`, `agent_id_card_ocr`: `name`, `id_number`), by name only."
+        },
+    )
+
+    @post_dump
+    def _fields_when_named(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Show ``fields`` only on a check that names some."""
+        if not data.get("fields"):
+            data.pop("fields", None)
+        return data
 
 
 class LastErrorSchema(Schema):
@@ -246,7 +294,10 @@ class VerificationSchema(Schema):
     mode = fields.String(required=True)
     reference = fields.String(required=True)
     status = fields.Enum(Status, by_value=True, required=True)
-    requirements = fields.List(fields.String())
+    requirements = fields.List(
+        fields.String(metadata={"example": "document.id_card_front"}),
+        metadata={"description": "What is still missing: `document.<kind>` for each document."},
+    )
     checks = fields.List(fields.Nested(CheckSchema))
     last_error = fields.Nested(LastErrorSchema, allow_none=True)
     individual = fields.Nested(MaskedIndividualSchema, allow_none=True)

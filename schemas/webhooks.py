@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from kyc_service.services.webhooks import ALL_EVENTS, EVENT_TYPES
+from kyc_service.services.webhooks import ALL_EVENTS, EVENT_TYPES, endpoint_status
 from schemas.common import ListArgsSchema, ListSchema, UtcTimestamp
 
 
@@ -24,15 +24,40 @@ def _known_events(events: list[str]) -> None:
         )
 
 
+def _url(required: bool) -> fields.String:
+    """The endpoint's URL (checked for the caller's mode by the use case)."""
+    return fields.String(required=required, validate=validate.Length(min=1, max=2048))
+
+
+def _events(required: bool) -> fields.List:
+    """The event types an endpoint receives."""
+    return fields.List(
+        fields.String(metadata={"enum": [*EVENT_TYPES, ALL_EVENTS]}),
+        required=required,
+        validate=[validate.Length(min=1, max=len(EVENT_TYPES) + 1), _known_events],
+        metadata={"description": "Event types to receive, or `*` for every one."},
+    )
+
+
 class WebhookEndpointCreateSchema(Schema):
     """``POST /v1/webhook-endpoints``: where to send which events."""
 
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
-    events = fields.List(
-        fields.String(metadata={"enum": [*EVENT_TYPES, ALL_EVENTS]}),
-        required=True,
-        validate=[validate.Length(min=1, max=len(EVENT_TYPES) + 1), _known_events],
-        metadata={"description": "Event types to receive, or `*` for every one."},
+    url = _url(required=True)
+    events = _events(required=True)
+
+
+class WebhookEndpointUpdateSchema(Schema):
+    """``POST /v1/webhook-endpoints/{id}``: any of a new URL, new events, ``disabled``."""
+
+    url = _url(required=False)
+    events = _events(required=False)
+    disabled = fields.Boolean(
+        truthy={True},
+        falsy={False},
+        metadata={
+            "description": "`true` stops deliveries (pending ones are canceled); `false` "
+            "enables the endpoint again."
+        },
     )
 
 
@@ -43,11 +68,37 @@ class WebhookEndpointSchema(Schema):
     object = fields.Constant("webhook_endpoint")
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["enabled", "disabled"]),
+        metadata={"description": "`disabled`: no deliveries are made to it."},
+    )
     created_at = UtcTimestamp(required=True)
+    previous_secret_expires_at = UtcTimestamp(
+        allow_none=True,
+        metadata={
+            "description": "After a secret rotation: until when deliveries are also signed "
+            "with the replaced secret (a second `v1`); null otherwise."
+        },
+    )
+
+    @pre_dump
+    def _shown(self, endpoint: Any, **_: Any) -> dict[str, Any]:
+        """An endpoint record (or one with its new secret) as the API shows it."""
+        return {
+            "id": endpoint.id,
+            "url": endpoint.url,
+            "events": list(endpoint.events),
+            "status": endpoint_status(endpoint),
+            "created_at": endpoint.created_at,
+            "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+            "secret": getattr(endpoint, "secret", None),
+        }
 
 
 class CreatedWebhookEndpointSchema(WebhookEndpointSchema):
-    """A new webhook endpoint with its signing secret, shown only in this response."""
+    """A webhook endpoint with its new signing secret (on creation or rotation), shown only
+    in this response."""
 
     secret = fields.String(
         required=True, metadata={"description": "The signing secret (`whsec_…`), shown once."}

@@ -32,6 +32,7 @@ TEST_KEK = {
 os.environ.setdefault("KYC_KEK", json.dumps(TEST_KEK))
 _SESSION_VAR = tempfile.mkdtemp(prefix="kyc-tests-")
 os.environ.setdefault("KYC_KEYSTORE_URL", f"sqlite:///{_SESSION_VAR}/keys.db")
+os.environ.setdefault("KYC_HOME", _SESSION_VAR)  # default paths and .env: never the checkout's
 POSTGRES_URL = os.environ.get(
     "KYC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/kyc_test"
 )

@@ -23,8 +23,9 @@ from tests.conftest import assert_error
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty working directory for the command."""
+    """An empty working directory for the command, which is also its ``KYC_HOME``."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KYC_HOME", str(tmp_path))
     return tmp_path
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from kyc_service.api.errors import HTTP_ERRORS
 from kyc_service.app import create_app
 from tests.conftest import assert_error
 from tests.helpers import add_probe_routes
@@ -170,3 +174,76 @@ def test_database_down_is_503(tmp_path):
     assert_error(client.get("/readyz"), 503, "unavailable", "database_unavailable")
     assert client.get("/healthz").status_code == 200
     app.extensions["kyc"].close()
+
+
+# --- issue 16: every code documented; messages that say what to do --------------------------
+
+SOURCE = Path(__file__).resolve().parent.parent / "kyc_service"
+WRITTEN_CODE = re.compile(
+    r'\bcode="([a-z_]+)"'  # a keyword argument
+    r'|^\s+code = "([a-z_]+)"$'  # an error class's code
+    r'|error_response\(\s*\d+,\s*"[a-z_]+",\s*"([a-z_]+)"',  # a literal answer
+    re.MULTILINE,
+)
+"""Where the service writes an error code."""
+
+
+def test_every_error_code_in_the_source_is_documented():
+    from kyc_service.domain.errors import ERROR_CODES
+    from kyc_service.services.documents import PROBLEMS
+
+    written = {
+        code
+        for path in SOURCE.rglob("*.py")
+        for match in WRITTEN_CODE.finditer(path.read_text(encoding="utf-8"))
+        for code in match.groups()
+        if code
+    }
+    written |= set(PROBLEMS) | {"document_side_swapped"}
+    written |= {code for _, code, _ in HTTP_ERRORS.values()}
+    assert len(written) > 20
+    assert written <= set(ERROR_CODES), sorted(written - set(ERROR_CODES))
+
+
+def test_the_ocr_comparison_names_the_fields_that_differ_never_their_values():
+    from kyc_service.domain.id_card_text import differing_fields
+
+    number = "11010519491231002X"
+    other = "440106198501010015"
+    assert differing_fields("张三", number, "张三", number) == ()
+    assert differing_fields("李四", number, "张三", number) == ("name",)
+    assert differing_fields("张三", other, "张三", number) == ("id_number",)
+    assert differing_fields("李四", other, "张三", number) == ("name", "id_number")
+    assert differing_fields(None, None, "张三", number) == ()
+    assert differing_fields("張三", number, "张三", number) == (), "traditional forms fold"
+
+
+def test_a_selfie_without_face_match_says_how_to_ask_for_it(client, auth):
+    import random
+
+    from tests.helpers import create, upload
+    from tests.synthetic import individual_body, photo_jpeg
+
+    created = create(client, auth, individual_body(random.Random(16), face_match=False))
+    response = upload(client, auth, created.get_json()["id"], "selfie", photo_jpeg())
+    error = assert_error(response, 422, "invalid_request", "document_kind_invalid")
+    assert "options.face_match: true" in error["message"]
+    assert error["field"] == "kind"
+
+
+def test_an_ocr_mismatch_names_the_fields_in_the_check_and_the_message():
+    from kyc_service.domain.checks import CheckResult
+    from kyc_service.domain.id_card_text import id_card_ocr_check
+    from kyc_service.domain.verification import Status, decide
+    from schemas.verifications import CheckSchema
+
+    number = "11010519491231002X"
+    lines = ["姓名 李四", f"公民身份号码 {number}"]
+    result = id_card_ocr_check(lines, "张三", number)
+    assert (result.code, result.fields) == ("ocr_mismatch", ("name",))
+    assert CheckResult.from_record(result.to_record()) == result
+    assert CheckSchema().dump(result)["fields"] == ["name"]
+    assert "fields" not in CheckSchema().dump(id_card_ocr_check(lines, "李四", number))
+    status, error = decide([result])
+    assert status == Status.REJECTED
+    assert "name" in error.message and "李四" not in error.message and "张三" not in error.message

@@ -88,6 +88,8 @@ def test_configure_logging_writes_one_json_object_per_line_to_stderr():
         assert set(record) >= LOG_KEYS
         assert record["logger"] == "kyc.probe"
         assert record["request_id"] is None
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["time"]), record["time"]
+        assert isinstance(record["pid"], int)
     assert [r["level"] for r in records] == ["INFO", "WARNING"]
     assert records[0]["message"] == "first\nsecond"
     assert "13800138000" not in done.stderr

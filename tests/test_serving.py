@@ -26,7 +26,7 @@ PER_KEY_LIMIT = 5
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, dict]]:
-    """A served instance with two workers; yields (host, port, keys)."""
+    """A served instance with two workers; yields (host, port, keys and the log's path)."""
     import redis
 
     try:
@@ -46,7 +46,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     limited = prepare_service(workdir, env)
     spare = prepare_service(workdir, env)
     with serving(serve_argv(2), env, Path(workdir), "served") as running:
-        yield running.host, running.port, {"limited": limited, "spare": spare}
+        yield (
+            running.host,
+            running.port,
+            {"limited": limited, "spare": spare, "log": running.stderr_path},
+        )
 
 
 def exchange(host: str, port: int, raw: bytes, timeout: float = 10) -> bytes:
@@ -168,7 +172,7 @@ def test_item_17_gunicorns_own_errors_are_json_with_a_request_id(server, raw, st
     host, port, _ = server
     answered, headers, body = parsed(exchange(host, port, raw))
     assert answered == status
-    assert headers["content-type"] == "application/json"
+    assert headers["content-type"] == "application/json; charset=utf-8"
     error = json.loads(body)["error"]
     assert error["request_id"] == headers["x-request-id"] and error["request_id"].startswith("req_")
     assert {"type", "code", "message"} <= set(error)
@@ -205,3 +209,14 @@ def test_item_20_no_server_version(server):
     _, headers, _ = parsed(exchange(host, port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
     assert not any(ch.isdigit() for ch in headers.get("server", ""))
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_issue_16_everything_the_server_wrote_is_json_lines(server):
+    """Last in the module: every line written while the tests above ran is one JSON object."""
+    _, _, keys = server
+    lines = [line for line in keys["log"].read_text().splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(record), line
+        assert "Traceback" not in record["message"], line

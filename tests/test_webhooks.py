@@ -392,7 +392,7 @@ def test_delivery_arrives_signed(app, client, auth, clock, receiver):
     assert (report.succeeded, report.retrying, report.failed) == (1, 0, 0)
     [request] = receiver.requests
     assert request.path == "/hook"
-    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
     header = request.headers["KYC-Signature"]
     assert verify_signature(secret, header, request.body, now=clock())
     assert not verify_signature("whsec_wrong", header, request.body, now=clock())

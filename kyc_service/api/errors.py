@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kyc_service.domain.errors import MAX_PROBLEMS, KycError, problem_entry
@@ -72,16 +72,41 @@ def _every_field(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[str, s
     return [(".".join(path), str(messages))]
 
 
+def _overlaps(field: str | None, listed: set[str]) -> bool:
+    """Tell whether ``field`` is, holds or lies under a field the schema already reported."""
+    if not field:
+        return False
+    return any(
+        field == other or other.startswith(f"{field}.") or field.startswith(f"{other}.")
+        for other in listed
+    )
+
+
+def _domain_problems(exc: HTTPException, listed: set[str]) -> list[dict[str, Any]]:
+    """The view's own checks (``@also_checks``) run on what its schema accepted, for the
+    fields the schema did not already refuse."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    checker = getattr(view, "domain_problems", None)
+    valid = getattr(getattr(exc, "exc", None), "valid_data", None)
+    if checker is None or not isinstance(valid, dict):
+        return []
+    return [
+        problem_entry(problem) for problem in checker(valid) if not _overlaps(problem.field, listed)
+    ]
+
+
 def _validation_error(exc: HTTPException) -> Response:
-    """Turn flask-smorest's 422 into ``validation_failed``: the first bad field, and all."""
+    """Turn flask-smorest's 422 into ``validation_failed``: the first bad field, and all
+    (with the view's own checks of the rest of the body)."""
     messages = getattr(exc, "data", {}).get("messages", {})
     location = next(iter(messages), None)
     field_path, message = _first_field(messages.get(location, {}) if location else {})
     every = _every_field(messages.get(location, {})) if location else []
     errors = [
         {"field": path or None, "code": "validation_failed", "message": f"{path}: {text}"}
-        for path, text in every[:MAX_PROBLEMS]
+        for path, text in every
     ]
+    errors += _domain_problems(exc, {path for path, _ in every if path})
     return error_response(
         422,
         "invalid_request",
@@ -89,7 +114,7 @@ def _validation_error(exc: HTTPException) -> Response:
         f"{field_path}: {message}" if field_path else "the request failed validation",
         field=field_path or None,
         extra={
-            "errors": errors
+            "errors": errors[:MAX_PROBLEMS]
             or [
                 {
                     "field": None,

@@ -1,8 +1,10 @@
-"""``/v1/webhook-endpoints`` (register, list) and ``/v1/events`` (poll)."""
+"""``/v1/webhook-endpoints`` (register, list, read, update, delete, rotate the secret) and
+``/v1/events`` (poll)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask_smorest import Blueprint
 
@@ -16,6 +18,8 @@ from schemas.webhooks import (
     EventListSchema,
     WebhookEndpointCreateSchema,
     WebhookEndpointListSchema,
+    WebhookEndpointSchema,
+    WebhookEndpointUpdateSchema,
 )
 
 blueprint = Blueprint(
@@ -32,13 +36,46 @@ events_blueprint = Blueprint(
     description="Status changes of verifications, for polling.",
 )
 
+ERRORS = {
+    400: "The body could not be parsed (`validation_failed`).",
+    401: "No API key (`api_key_missing`) or an unknown one (`api_key_invalid`).",
+    403: "The key lacks the operation's scope (`scope_missing`).",
+    404: "No such endpoint (or `starting_after`), or another tenant's or mode's "
+    "(`resource_missing`).",
+    409: "`webhook_endpoint_exists`, `webhook_endpoint_limit`, `idempotency_key_reused`, or "
+    "`invalid_state` (changed meanwhile: try again).",
+    413: "The body is too large.",
+    415: "The body is not JSON.",
+    422: "Invalid `url` (`url_invalid`) or `events`, or another invalid field: `errors` "
+    "lists every problem.",
+    429: "Too many requests (`too_many_requests`, with `Retry-After`).",
+}
+"""The error answers of these operations, each in the contract's error shape."""
+READ = (401, 403, 404, 422, 429)
+"""What a read or a ``DELETE`` may answer."""
+WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+"""What a ``POST`` may answer."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def documented(blueprint: Blueprint, statuses: tuple[int, ...]) -> Callable[[F], F]:
+    """Document each of ``statuses`` with the error schema."""
+
+    def decorate(view: F) -> F:
+        for status in statuses:
+            view = blueprint.alt_response(status, schema=ErrorSchema, description=ERRORS[status])(
+                view
+            )
+        return view
+
+    return decorate
+
 
 @blueprint.post("")
+@documented(blueprint, WRITE)
 @blueprint.arguments(WebhookEndpointCreateSchema)
 @blueprint.response(201, CreatedWebhookEndpointSchema)
-@blueprint.alt_response(401, schema=ErrorSchema, description="No or bad API key")
-@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
-@blueprint.alt_response(422, schema=ErrorSchema, description="Bad events, or url_invalid")
 @requires(Scope.WEBHOOKS_WRITE)
 def create_endpoint(body: dict[str, Any]) -> Any:
     """Register a webhook endpoint; the answer carries its signing ``secret``, shown only here.
@@ -57,28 +94,89 @@ def create_endpoint(body: dict[str, Any]) -> Any:
         now=kyc.clock(),
         transport=kyc.adapters.get("webhooks", principal.mode),
         limit=int(kyc.settings["WEBHOOKS_ENDPOINTS_PER_MODE"]),
+        audit=kyc.vault,
     )
     return created
 
 
 @blueprint.get("")
+@documented(blueprint, READ)
 @blueprint.arguments(ListArgsSchema, location="query")
 @blueprint.response(200, WebhookEndpointListSchema)
-@blueprint.alt_response(401, schema=ErrorSchema, description="No or bad API key")
-@blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
 @requires(Scope.WEBHOOKS_WRITE)
 def list_endpoints(args: dict[str, Any]) -> dict[str, Any]:
-    """List the webhook endpoints, newest first (secrets are never shown again)."""
+    """List the webhook endpoints, enabled and disabled, newest first (secrets are never
+    shown again)."""
     page = webhooks.list_endpoints(services().unit_of_work(), current_principal(), **args)
     return {"data": page.data, "has_more": page.has_more}
 
 
+@blueprint.get("/<endpoint_id>")
+@documented(blueprint, READ)
+@blueprint.response(200, WebhookEndpointSchema)
+@requires(Scope.WEBHOOKS_WRITE)
+def get_endpoint(endpoint_id: str) -> Any:
+    """Read one webhook endpoint (its secret is never shown again)."""
+    return webhooks.get_endpoint(services().unit_of_work(), current_principal(), endpoint_id)
+
+
+@blueprint.post("/<endpoint_id>")
+@documented(blueprint, WRITE)
+@blueprint.arguments(WebhookEndpointUpdateSchema)
+@blueprint.response(200, WebhookEndpointSchema)
+@requires(Scope.WEBHOOKS_WRITE)
+def update_endpoint(body: dict[str, Any], endpoint_id: str) -> Any:
+    """Change the endpoint's ``url`` (checked as on creation), its ``events``, or
+    ``disabled``: a disabled endpoint gets no deliveries, and its pending ones are canceled
+    (``GET /v1/events`` still lists every event). Fields left out are kept."""
+    kyc = services()
+    principal = current_principal()
+    return webhooks.update_endpoint(
+        kyc.unit_of_work(),
+        kyc.vault,
+        principal,
+        endpoint_id,
+        body,
+        now=kyc.clock(),
+        transport=kyc.adapters.get("webhooks", principal.mode),
+    )
+
+
+@blueprint.delete("/<endpoint_id>")
+@documented(blueprint, READ)
+@blueprint.response(204)
+@requires(Scope.WEBHOOKS_WRITE)
+def delete_endpoint(endpoint_id: str) -> None:
+    """Delete the endpoint: its pending deliveries are never sent, and its id answers 404."""
+    webhooks.delete_endpoint(
+        services().unit_of_work(), services().vault, current_principal(), endpoint_id
+    )
+
+
+@blueprint.post("/<endpoint_id>/rotate-secret")
+@documented(blueprint, WRITE)
+@blueprint.response(200, CreatedWebhookEndpointSchema)
+@requires(Scope.WEBHOOKS_WRITE)
+def rotate_secret(endpoint_id: str) -> Any:
+    """Give the endpoint a new signing ``secret``, shown only here. For 24 h (until
+    ``previous_secret_expires_at``) each delivery carries two ``v1`` signatures, by the new
+    secret and by the one replaced, so a receiver can switch over; then only the new one.
+    Rotating again within 24 h keeps only the secret just replaced beside the new one."""
+    kyc = services()
+    return webhooks.rotate_secret(
+        kyc.unit_of_work(),
+        kyc.vault.keystore.wrapper,
+        kyc.vault,
+        current_principal(),
+        endpoint_id,
+        now=kyc.clock(),
+    )
+
+
 @events_blueprint.get("")
+@documented(events_blueprint, READ)
 @events_blueprint.arguments(EventListArgsSchema, location="query")
 @events_blueprint.response(200, EventListSchema)
-@events_blueprint.alt_response(401, schema=ErrorSchema, description="No or bad API key")
-@events_blueprint.alt_response(403, schema=ErrorSchema, description="Scope missing")
-@events_blueprint.alt_response(404, schema=ErrorSchema, description="Unknown starting_after")
 @requires(Scope.VERIFICATIONS_READ)
 def list_events(args: dict[str, Any]) -> dict[str, Any]:
     """List events, newest first; filter by ``type``. Each is what a webhook delivers."""

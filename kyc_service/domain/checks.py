@@ -25,12 +25,14 @@ SOFT_FAILURES = frozenset({"ocr_unreadable", "seal_not_found", "face_uncertain"}
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's outcome: its name, state, the failure code and a score where one exists."""
+    """One check's outcome: its name, state, the failure code and a score where one exists,
+    and the submitted fields a document did not match (their names, never their values)."""
 
     name: str
     status: CheckStatus
     code: str | None = None
     score: float | None = None
+    fields: tuple[str, ...] = ()
 
     @property
     def settled(self) -> bool:
@@ -48,13 +50,23 @@ class CheckResult:
         return self.failed and self.code not in SOFT_FAILURES
 
     def to_record(self) -> dict[str, Any]:
-        """Return the record as stored and shown (``name``, ``status``, ``code``, ``score``)."""
-        return {
+        """Return the record as stored and shown (``name``, ``status``, ``code``, ``score``;
+        ``fields`` when the check names some)."""
+        record: dict[str, Any] = {
             "name": self.name,
             "status": self.status.value,
             "code": self.code,
             "score": self.score,
         }
+        if self.fields:
+            record["fields"] = list(self.fields)
+        return record
+
+    def failure_message(self) -> str:
+        """Say that the check failed, and which submitted fields differ when it knows."""
+        if self.fields:
+            return f"the {self.name} check failed: {', '.join(self.fields)} differ on the document"
+        return f"the {self.name} check failed"
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> CheckResult:
@@ -64,14 +76,19 @@ class CheckResult:
             status=CheckStatus(record["status"]),
             code=record.get("code"),
             score=record.get("score"),
+            fields=tuple(record.get("fields") or ()),
         )
 
 
 def check(
-    name: str, status: CheckStatus, code: str | None = None, score: float | None = None
+    name: str,
+    status: CheckStatus,
+    code: str | None = None,
+    score: float | None = None,
+    fields: tuple[str, ...] = (),
 ) -> CheckResult:
     """Return one check's result."""
-    return CheckResult(name, status, code, score)
+    return CheckResult(name, status, code, score, fields)
 
 
 @dataclass(frozen=True)

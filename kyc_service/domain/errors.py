@@ -42,6 +42,62 @@ class InvalidRequest(KycError):
 MAX_PROBLEMS = 50
 """The most problems one answer lists."""
 
+ERROR_CODES: tuple[str, ...] = (
+    # 400/422 invalid_request
+    "validation_failed",
+    "id_number_invalid",
+    "name_invalid",
+    "phone_invalid",
+    "bank_card_invalid",
+    "uscc_invalid",
+    "email_invalid",
+    "url_invalid",
+    "consent_required",
+    "subject_underage",
+    "document_kind_invalid",
+    "image_unreadable",
+    "image_too_small",
+    "image_blurry",
+    "image_glare",
+    "document_not_detected",
+    "document_side_swapped",
+    "no_face_found",
+    "multiple_faces",
+    "face_too_small",
+    "deposit_amount_mismatch",
+    "code_incorrect",
+    "method_not_allowed",
+    # 401, 403, 404
+    "api_key_missing",
+    "api_key_invalid",
+    "scope_missing",
+    "resource_missing",
+    # 409
+    "idempotency_key_reused",
+    "idempotency_key_in_use",
+    "requirements_missing",
+    "invalid_state",
+    "webhook_endpoint_exists",
+    "webhook_endpoint_limit",
+    # 410, 413, 415, 429
+    "code_expired",
+    "deposit_expired",
+    "file_too_large",
+    "image_too_large",
+    "unsupported_file_type",
+    "unsupported_media_type",
+    "too_many_requests",
+    "too_many_attempts",
+    # 5xx
+    "upstream_unavailable",
+    "database_unavailable",
+    "internal_error",
+)
+"""Every ``error.code`` the service answers with (API.md § Errors, and its additions).
+
+The OpenAPI document lists them as the code's ``enum``; a new code is added here first
+(``tests/test_errors.py`` finds any code written in the service's source that is not)."""
+
 
 class Problems:
     """Collects every validation problem of a request, to report them all at once.

@@ -144,21 +144,38 @@ def parse_front(lines: Iterable[TextLine | str]) -> tuple[str | None, str | None
 # --- the check -------------------------------------------------------------------------------
 
 
+NAME_FIELD = "name"
+NUMBER_FIELD = "id_number"
+
+
+def differing_fields(
+    name: str | None, number: str | None, submitted_name: str, submitted_number: str
+) -> tuple[str, ...]:
+    """Return the names of the fields read from the card that differ from the submitted ones
+    (``name``, ``id_number``): a field not read, or a number whose check digit is wrong (a
+    misread), differs from nothing. Names only, never the values."""
+    differing = []
+    if name is not None and not same_name(name, submitted_name):
+        differing.append(NAME_FIELD)
+    number_ok = number is not None and ric.is_valid(number)
+    if number_ok and number != normalise_number(submitted_number):
+        differing.append(NUMBER_FIELD)
+    return tuple(differing)
+
+
 def id_card_ocr_check(
     lines: Iterable[TextLine | str], submitted_name: str, submitted_number: str
 ) -> CheckResult:
     """Compare what the card front says with what was submitted; return the check record.
 
     A valid number or a name that differs from the submitted one fails with
-    ``ocr_mismatch``; no number, an invalid one, or no name fails with the soft
-    ``ocr_unreadable``; both read and equal passes.
+    ``ocr_mismatch`` (:func:`differing_fields` names them); no number, an invalid one, or
+    no name fails with the soft ``ocr_unreadable``; both read and equal passes.
     """
     name, number = parse_front(lines)
-    number_ok = number is not None and ric.is_valid(number)
-    if number_ok and number != normalise_number(submitted_number):
-        return check(CHECK_NAME, CheckStatus.FAILED, "ocr_mismatch")
-    if name is not None and not same_name(name, submitted_name):
-        return check(CHECK_NAME, CheckStatus.FAILED, "ocr_mismatch")
-    if not number_ok or name is None:
+    differing = differing_fields(name, number, submitted_name, submitted_number)
+    if differing:
+        return check(CHECK_NAME, CheckStatus.FAILED, "ocr_mismatch", fields=differing)
+    if number is None or not ric.is_valid(number) or name is None:
         return check(CHECK_NAME, CheckStatus.FAILED, "ocr_unreadable")
     return check(CHECK_NAME, CheckStatus.PASSED)

@@ -178,9 +178,7 @@ def decide(checks: Iterable[CheckResult]) -> tuple[Status, ErrorInfo | None]:
     failed = [c for c in checks if c.failed and not (reviewed and not c.definite_failure)]
     hard = [c for c in failed if c.definite_failure]
     if hard:
-        return Status.REJECTED, ErrorInfo(
-            hard[0].code or "failed", f"the {hard[0].name} check failed"
-        )
+        return Status.REJECTED, ErrorInfo(hard[0].code or "failed", hard[0].failure_message())
     if any(not c.settled for c in checks):
         return Status.PROCESSING, None
     if failed:
@@ -333,12 +331,27 @@ class Verification:
         allowed = self.document_kinds()
         if kind not in allowed:
             raise InvalidRequest(
-                f"kind must be one of: {', '.join(allowed)}",
-                code="document_kind_invalid",
-                field="kind",
+                self._kind_refusal(kind, allowed), code="document_kind_invalid", field="kind"
             )
         if self.status != Status.REQUIRES_INPUT:
             raise Conflict(f"documents cannot be added to a verification in {self.status}")
+
+    def _kind_refusal(self, kind: str, allowed: tuple[str, ...]) -> str:
+        """Say why ``kind`` is refused: a face photo needs face match, an agent's documents
+        an agent, both chosen at create; else which kinds the verification takes."""
+        choices = f"kind must be one of: {', '.join(allowed)}"
+        face_match, with_agent = self.options.face_match, self.with_agent
+        if not face_match and kind in document_kinds(self.type, True, with_agent):
+            return (
+                f"a {kind} is taken only when the verification is created with "
+                f"options.face_match: true; {choices}"
+            )
+        if not with_agent and kind in document_kinds(self.type, face_match, True):
+            return (
+                f"{kind} is taken only when the verification is created with an "
+                f"organization.agent; {choices}"
+            )
+        return choices
 
     def documents_held(self, uploaded: set[str], now: datetime) -> None:
         """Note which documents the vault now holds: the requirements follow."""

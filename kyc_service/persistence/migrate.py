@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from kyc_service.persistence.database import check_connection
+
 HERE = Path(__file__).parent
 DATA_MIGRATIONS = HERE / "migrations"
 KEYSTORE_MIGRATIONS = HERE / "keystore_migrations"
@@ -28,7 +30,12 @@ def alembic_config(engine: Engine, keystore: bool = False) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head", keystore: bool = False) -> None:
-    """Migrate the database behind ``engine`` to ``revision``."""
+    """Migrate the database behind ``engine`` to ``revision``.
+
+    A database that cannot be reached or does not exist fails first with one line
+    (:class:`~kyc_service.persistence.database.DatabaseUnavailable`), never a traceback.
+    """
+    check_connection(engine, "KYC_KEYSTORE_URL" if keystore else "KYC_DATABASE_URL")
     command.upgrade(alembic_config(engine, keystore), revision)
 
 

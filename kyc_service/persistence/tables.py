@@ -235,7 +235,12 @@ class EventRow(Base):
 
 
 class WebhookEndpointRow(Base):
-    """A tenant's webhook endpoint; its signing secret is kept wrapped by the KEK."""
+    """A tenant's webhook endpoint; its signing secret is kept wrapped by the KEK.
+
+    For 24 h after a rotation ``secret_wrapped`` wraps the new secret and the one it replaced
+    together (one value, so a KEK rotation re-wraps both); ``previous_secret_expires_at``
+    says until when the replaced one still signs.
+    """
 
     __tablename__ = "webhook_endpoints"
 
@@ -249,6 +254,7 @@ class WebhookEndpointRow(Base):
     secret_wrapped: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class WebhookDeliveryRow(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.events import Event
@@ -38,11 +38,21 @@ class WebhookRepository:
         return endpoint
 
     def lock_tenant_endpoints(self, tenant_id: str, mode: str) -> None:
-        """Serialise endpoint creation for one tenant and mode (PostgreSQL: an advisory
-        lock for this transaction; SQLite serialises writers already)."""
+        """Serialise the changes to one tenant and mode's endpoints, for this transaction.
+
+        PostgreSQL: an advisory lock. SQLite: a write that changes nothing, so the
+        transaction holds the database's one write lock before it reads anything (SQLite
+        opens a transaction at the first write only; reads before it are not part of it).
+        """
         if self.session.get_bind().dialect.name == "postgresql":
             key = f"webhook-endpoints:{tenant_id}:{mode}"
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+            return
+        self.session.execute(
+            update(WebhookEndpointRow)
+            .where(WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.mode == mode)
+            .values(seq=WebhookEndpointRow.seq)
+        )
 
     def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
         """Queue one delivery of an event to an endpoint, due at ``at``."""
@@ -58,13 +68,15 @@ class WebhookRepository:
         )
 
     def endpoint(self, tenant_id: str, mode: str, endpoint_id: str) -> WebhookEndpointRow | None:
-        """Return the endpoint if it belongs to this tenant and mode."""
+        """Return the endpoint if it belongs to this tenant and mode, as stored now."""
         return self.session.scalar(
-            select(WebhookEndpointRow).where(
+            select(WebhookEndpointRow)
+            .where(
                 WebhookEndpointRow.id == endpoint_id,
                 WebhookEndpointRow.tenant_id == tenant_id,
                 WebhookEndpointRow.mode == mode,
             )
+            .execution_options(populate_existing=True)
         )
 
     def enabled_endpoints(
@@ -74,17 +86,101 @@ class WebhookRepository:
         if limit is None and after_seq is None:
             params = {"tenant_id": tenant_id, "mode": mode}
             return self.session.scalars(_ENABLED_ENDPOINTS, params).all()
+        return self._endpoints(tenant_id, mode, limit, after_seq, enabled_only=True)
+
+    def endpoints(
+        self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
+    ) -> Sequence[WebhookEndpointRow]:
+        """Return the tenant's endpoints in this mode, enabled or disabled, newest first."""
+        return self._endpoints(tenant_id, mode, limit, after_seq, enabled_only=False)
+
+    def _endpoints(
+        self,
+        tenant_id: str,
+        mode: str,
+        limit: int | None,
+        after_seq: int | None,
+        *,
+        enabled_only: bool,
+    ) -> Sequence[WebhookEndpointRow]:
+        """Return endpoints older than ``after_seq``, newest first, at most ``limit``."""
         query = select(WebhookEndpointRow).where(
-            WebhookEndpointRow.tenant_id == tenant_id,
-            WebhookEndpointRow.mode == mode,
-            WebhookEndpointRow.disabled_at.is_(None),
+            WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.mode == mode
         )
+        if enabled_only:
+            query = query.where(WebhookEndpointRow.disabled_at.is_(None))
         if after_seq is not None:
             query = query.where(WebhookEndpointRow.seq < after_seq)
         query = query.order_by(WebhookEndpointRow.seq.desc())
         if limit is not None:
             query = query.limit(limit)
         return self.session.scalars(query).all()
+
+    def update_endpoint(self, endpoint_id: str, **values: Any) -> None:
+        """Change an endpoint's ``url``, ``events`` or ``disabled_at``."""
+        self.session.execute(
+            update(WebhookEndpointRow).where(WebhookEndpointRow.id == endpoint_id).values(**values)
+        )
+
+    def replace_secret(
+        self,
+        endpoint_id: str,
+        seen: str,
+        *,
+        kek_id: str,
+        wrapped: str,
+        previous_expires_at: datetime | None,
+    ) -> bool:
+        """Store new wrapped secrets unless they changed since ``seen`` was read; True if
+        stored (compare-and-set, as a KEK rotation's re-wrap)."""
+        result = self.session.execute(
+            update(WebhookEndpointRow)
+            .where(WebhookEndpointRow.id == endpoint_id, WebhookEndpointRow.secret_wrapped == seen)
+            .values(
+                secret_kek_id=kek_id,
+                secret_wrapped=wrapped,
+                previous_secret_expires_at=previous_expires_at,
+            )
+        )
+        return result.rowcount == 1
+
+    def expired_previous_secrets(self, now: datetime, limit: int) -> Sequence[WebhookEndpointRow]:
+        """Endpoints whose replaced secret stopped signing by ``now``, to forget it."""
+        return self.session.scalars(
+            select(WebhookEndpointRow)
+            .where(WebhookEndpointRow.previous_secret_expires_at <= now)
+            .order_by(WebhookEndpointRow.seq)
+            .limit(limit)
+        ).all()
+
+    def cancel_pending_deliveries(self, endpoint_id: str, reason: str) -> int:
+        """Stop the endpoint's pending deliveries (state ``canceled``); return how many."""
+        result = self.session.execute(
+            update(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.endpoint_id == endpoint_id,
+                WebhookDeliveryRow.state == "pending",
+            )
+            .values(state="canceled", last_error=reason)
+        )
+        return result.rowcount or 0
+
+    def delete_endpoint(self, endpoint_id: str) -> int:
+        """Delete an endpoint and every delivery to it (pending ones are never sent);
+        return how many deliveries were still pending."""
+        pending = self.session.scalar(
+            select(func.count())
+            .select_from(WebhookDeliveryRow)
+            .where(
+                WebhookDeliveryRow.endpoint_id == endpoint_id,
+                WebhookDeliveryRow.state == "pending",
+            )
+        )
+        self.session.execute(
+            delete(WebhookDeliveryRow).where(WebhookDeliveryRow.endpoint_id == endpoint_id)
+        )
+        self.session.execute(delete(WebhookEndpointRow).where(WebhookEndpointRow.id == endpoint_id))
+        return int(pending or 0)
 
     def due_deliveries(self, now: datetime, limit: int) -> Sequence[tuple[int, datetime]]:
         """Return (id, next_attempt_at) of pending deliveries due by ``now``, oldest first."""

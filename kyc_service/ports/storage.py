@@ -90,7 +90,8 @@ class EventRepository(Protocol):
 
 class WebhookRepository(Protocol):
     """Endpoints (``id``, ``seq``, ``url``, ``events``, ``mode``, ``secret_kek_id``,
-    ``secret_wrapped``, ``created_at``, ``disabled_at``) and their deliveries."""
+    ``secret_wrapped``, ``created_at``, ``disabled_at``, ``previous_secret_expires_at``) and
+    their deliveries."""
 
     def add_endpoint(self, **values: Any) -> Any:
         """Stage a new endpoint and return it."""
@@ -103,8 +104,37 @@ class WebhookRepository(Protocol):
     ) -> Sequence[Any]:
         """Return the tenant's enabled endpoints in this mode, newest first."""
 
+    def endpoints(
+        self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
+    ) -> Sequence[Any]:
+        """Return the tenant's endpoints in this mode, enabled or disabled, newest first."""
+
+    def update_endpoint(self, endpoint_id: str, **values: Any) -> None:
+        """Change an endpoint's ``url``, ``events`` or ``disabled_at``."""
+
+    def replace_secret(
+        self,
+        endpoint_id: str,
+        seen: str,
+        *,
+        kek_id: str,
+        wrapped: str,
+        previous_expires_at: datetime | None,
+    ) -> bool:
+        """Store new wrapped secrets unless they changed since ``seen`` was read; True if
+        stored."""
+
+    def expired_previous_secrets(self, now: datetime, limit: int) -> Sequence[Any]:
+        """Endpoints whose replaced secret stopped signing by ``now``."""
+
+    def cancel_pending_deliveries(self, endpoint_id: str, reason: str) -> int:
+        """Stop the endpoint's pending deliveries (state ``canceled``); how many."""
+
+    def delete_endpoint(self, endpoint_id: str) -> int:
+        """Delete an endpoint and its deliveries; how many were still pending."""
+
     def lock_tenant_endpoints(self, tenant_id: str, mode: str) -> None:
-        """Serialise endpoint creation for one tenant and mode, for this transaction."""
+        """Serialise changes to one tenant and mode's endpoints, for this transaction."""
 
     def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
         """Queue one delivery of an event to an endpoint, due at ``at``."""

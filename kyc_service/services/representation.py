@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kyc_service.domain.timestamps import utc_text_or_none
 from kyc_service.domain.verification import Verification
 
 
 def timestamp(value: datetime | None) -> str | None:
-    """Return an ISO 8601 UTC timestamp (``…Z``)."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """Return an ISO 8601 UTC timestamp (``YYYY-MM-DDTHH:MM:SSZ``), or ``None``."""
+    return utc_text_or_none(value)
 
 
 def verification_object(verification: Verification) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from kyc_service.domain.access import Mode
 from kyc_service.domain.errors import InvalidRequest, UpstreamUnavailable
+from kyc_service.domain.timestamps import utc_text
 from kyc_service.domain.usage import UNAVAILABLE, UpstreamCall, outcome_name, request_id_for
 from kyc_service.services.dependencies import AdapterLookup, CheckDependencies
 
@@ -151,7 +152,7 @@ def usage(
                 mode.value,
                 actor=actor,
                 action="ops.usage.read",
-                details={"from": start.isoformat(), "to": end.isoformat()},
+                details={"from": utc_text(start), "to": utc_text(end)},
             )
             uow.commit()
     totals: dict[tuple[str, str], dict[str, Any]] = {}

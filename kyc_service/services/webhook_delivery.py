@@ -1,4 +1,5 @@
-"""Webhook delivery: claim each due delivery, sign and POST it, retry with backoff."""
+"""Webhook delivery: claim each due delivery, sign and POST it, retry with backoff; then
+forget the secrets whose rotation overlap has ended."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from kyc_service.domain.errors import DeliveryFailed, KycError
 from kyc_service.domain.results import WebhookTarget
 from kyc_service.ports import KeyWrapper, WebhookTransport
 from kyc_service.ports.storage import Clock, UnitOfWork
-from kyc_service.services.webhook_endpoints import endpoint_secret, event_object
+from kyc_service.services.webhook_endpoints import event_object
+from kyc_service.services.webhook_secrets import forget_expired, signing_secrets
 from kyc_service.services.webhook_signing import SIGNATURE_HEADER, signature_header
 
 FIRST_RETRY = timedelta(seconds=30)
@@ -37,6 +39,7 @@ class DeliveryReport:
     succeeded: int = 0
     retrying: int = 0
     failed: int = 0
+    secrets_forgotten: int = 0
 
     @property
     def attempted(self) -> int:
@@ -73,7 +76,8 @@ def deliver_due(
     POSTed signed, and marked succeeded on a 2xx; otherwise retried with exponential backoff
     (30 s doubling, at most 6 h apart) until its event is 3 days old, then failed. Up to
     ``concurrency`` deliveries are sent at once, each within the transport's deadline, so
-    one slow receiver cannot hold the run up.
+    one slow receiver cannot hold the run up. Last, the secrets replaced by a rotation more
+    than 24 h ago are dropped from their endpoints' wrapped value.
     """
     send = http_post or transport.post
     with unit_of_work() as uow:
@@ -93,6 +97,7 @@ def deliver_due(
         for state in pool.map(one, due):
             if state is not None:
                 setattr(report, state, getattr(report, state) + 1)
+    report.secrets_forgotten = forget_expired(unit_of_work, wrapper, clock())
     return report
 
 
@@ -113,12 +118,13 @@ def _deliver_one(
     transport: tuple[WebhookTransport, HttpPost],
     delivery_id: int,
     lease_until: datetime,
-) -> str:
-    """Attempt one claimed delivery and record the outcome; return the report's bucket."""
+) -> str | None:
+    """Attempt one claimed delivery and record the outcome; return the report's bucket
+    (None when the delivery went with its endpoint's deletion meanwhile)."""
     with uow:
         found = uow.webhooks.delivery(delivery_id)
     if found is None:
-        return "failed"
+        return None
     _, event, endpoint = found
     outcome = _attempt(wrapper, clock, transport, event, endpoint)
     return _record(uow, found[0], event, lease_until, outcome, clock())
@@ -140,10 +146,11 @@ def _attempt(
     except KycError as exc:
         return _Outcome(error=f"url refused: {exc.message}")
     body = json.dumps(event_object(event), separators=(",", ":"), ensure_ascii=False).encode()
-    timestamp = int(clock().timestamp())
+    now = clock()
+    current, *older = signing_secrets(wrapper, endpoint, now)
     headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature_header(endpoint_secret(wrapper, endpoint), timestamp, body),
+        "Content-Type": "application/json; charset=utf-8",
+        SIGNATURE_HEADER: signature_header(current, int(now.timestamp()), body, *older),
         "User-Agent": "kyc-service-webhooks/1",
     }
     try:

@@ -1,4 +1,8 @@
-"""Webhook signatures: ``KYC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>``."""
+"""Webhook signatures: ``KYC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]``.
+
+For 24 h after a secret rotation a delivery carries one ``v1`` per secret, the new one
+first; a receiver accepts the delivery when any of them verifies under its secret.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    """Return the ``KYC-Signature`` value: ``t=<unix seconds>,v1=<hex signature>``."""
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+def signature_header(secret: str, timestamp: int, body: bytes, *older: str) -> str:
+    """Return the ``KYC-Signature`` value: ``t=<unix seconds>,v1=<hex signature>``, and one
+    more ``v1=`` per ``older`` secret (still valid during a rotation's overlap), in order."""
+    signatures = ",".join(f"v1={sign(key, timestamp, body)}" for key in (secret, *older))
+    return f"t={timestamp},{signatures}"
 
 
 def _parse_signature(header: str) -> tuple[int | None, list[str]]:
@@ -44,7 +50,8 @@ def verify_signature(
 
     What a receiver runs on each webhook, with the raw body as received (before any JSON
     parsing) and its own clock: a signature older (or newer) than 5 minutes is refused, so a
-    captured delivery cannot be replayed later.
+    captured delivery cannot be replayed later. The header may carry several ``v1`` values
+    (after a secret rotation); any one made with ``secret`` passes.
     """
     timestamp, signatures = _parse_signature(header)
     if timestamp is None or not signatures:
