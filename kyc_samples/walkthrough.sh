@@ -38,13 +38,22 @@ if [ -z "$KEY" ]; then
   exit 2
 fi
 
+if [[ $KEY != kyc_test_* ]]; then
+  echo "walkthrough: refusing a key that is not a test-mode key (kyc_test_…): the samples" \
+    "would go to real, billed verifiers" >&2
+  exit 2
+fi
+
 if ! curl -sf -o /dev/null --max-time 5 "$BASE/healthz"; then
   echo "walkthrough: the service does not answer at $BASE (start it with 'make run')" >&2
   exit 2
 fi
 
 ANSWER=$(mktemp)
-trap 'rm -f "$ANSWER"' EXIT
+HEADERS=$(mktemp) # the key goes to curl in a file, never on its command line (ps shows that)
+chmod 600 "$HEADERS"
+printf 'Authorization: Bearer %s\n' "$KEY" >"$HEADERS"
+trap 'rm -f "$ANSWER" "$HEADERS"' EXIT
 FAILED=0
 RAN=0
 ONLY=("$@")
@@ -69,7 +78,7 @@ call() {
   local method=$1 path=$2
   shift 2
   HTTP=$(curl -sS -o "$ANSWER" -w '%{http_code}' --max-time 120 -X "$method" \
-    -H "Authorization: Bearer $KEY" "$@" "$BASE$path") || HTTP=000
+    -H @"$HEADERS" "$@" "$BASE$path") || HTTP=000
   [[ $HTTP == 2?? ]]
 }
 

@@ -41,7 +41,7 @@ def main() -> None:
     """Real-name KYC verification service."""
     from kyc_service.observability.logs import configure_logging
 
-    configure_logging(os.environ.get("KYC_LOG_LEVEL", "INFO"))
+    configure_logging(str(load_settings().get("LOG_LEVEL") or "INFO"))
 
 
 @main.command()

@@ -11,9 +11,15 @@ import os
 import time
 from typing import Any
 
-from kyc_service.config import load_settings
-from kyc_service.observability.logs import HANDLER_NAME, QUIET_LOGGERS, SELF_CONTAINED_LOGGERS
-from kyc_service.observability.metrics import make_multiprocess_dir, remove_own_multiprocess_dir
+from kyc_service.observability.metrics_folder import (
+    make_multiprocess_dir,
+    remove_own_multiprocess_dir,
+)
+
+make_multiprocess_dir()  # before anything imports prometheus_client (see metrics_folder)
+
+from kyc_service.config import load_settings  # noqa: E402
+from kyc_service.observability.logs import gunicorn_log_config  # noqa: E402
 
 accesslog = None
 access_log_format = '%(m)s %(s)s %(B)s %(D)s "%({x-request-id}o)s"'
@@ -31,46 +37,7 @@ control_socket_disable = True
 """No ``gunicornc`` control socket: nothing uses it, and it would be left in ``~/.gunicorn``
 and shared by every server of the user."""
 
-LOGS = "kyc_service.observability.logs"
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """Gunicorn's ``logconfig_dict``: its loggers and the root through the JSON handler.
-
-    ``gunicorn.access`` stays at WARNING: the service's own ``kyc_service.access`` line
-    (URL rule, status, duration, request id) is the access log, and gunicorn's would repeat
-    it. Lowered to INFO, it is written with safe fields only (``GunicornAccessFilter``).
-    The chatty libraries are held to WARNING from the worker's first import on.
-    """
-    quiet: dict[str, Any] = {name: {"level": "WARNING"} for name in QUIET_LOGGERS}
-    for name in SELF_CONTAINED_LOGGERS:
-        quiet[name].update(handlers=[HANDLER_NAME], propagate=False)
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"gunicorn_access": {"()": f"{LOGS}.GunicornAccessFilter"}},
-        "formatters": {},
-        "handlers": {HANDLER_NAME: {"()": f"{LOGS}.json_handler"}},
-        "root": {"level": level, "handlers": [HANDLER_NAME]},
-        "loggers": {
-            **quiet,
-            "gunicorn.error": {"level": level, "handlers": [HANDLER_NAME], "propagate": False},
-            "gunicorn.access": {
-                "level": "WARNING",
-                "handlers": [HANDLER_NAME],
-                "filters": ["gunicorn_access"],
-                "propagate": False,
-            },
-        },
-    }
-
-
-logconfig_dict = log_config(str(load_settings()["LOG_LEVEL"]).upper())
-
-
-def on_starting(_server: Any) -> None:
-    """Give the workers a Prometheus folder (made here unless the operator set one)."""
-    make_multiprocess_dir()
+logconfig_dict = gunicorn_log_config(str(load_settings()["LOG_LEVEL"]).upper())
 
 
 def on_exit(_server: Any) -> None:

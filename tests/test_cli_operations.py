@@ -167,6 +167,18 @@ def test_a_key_file_in_neither_format_is_one_line_naming_both(home, command):
     assert "kyc-garbage" not in result.stdout + result.stderr  # the file is never quoted
 
 
+@pytest.mark.parametrize(
+    "document",
+    ['{"primary": "k", "keys": ["kyc-garbage"]}', '{"keys": "kyc-garbage"}', "[1, 2]"],
+)
+def test_a_json_key_file_of_the_wrong_shape_is_one_line(home, document):
+    (home / "kek").write_text(document)
+    result = kyc_service("retention", "sweep", home=home, env={"KYC_KEK_FILE": "kek"})
+    line = one_line_failure(result)
+    assert "key-encryption key" in line
+    assert "kyc-garbage" not in result.stdout + result.stderr
+
+
 def test_db_upgrade_does_not_need_the_key_file(home):
     (home / "kek").write_text(GARBAGE)
     result = kyc_service("db", "upgrade", home=home, env={"KYC_KEK_FILE": "kek"})

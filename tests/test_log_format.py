@@ -29,9 +29,12 @@ from gunicorn.glogging import SafeAtoms
 
 from benchmarks.servers import BIN, free_port, random_kek, serving
 from kyc_service.domain.timestamps import utc_text
-from kyc_service.gunicorn_conf import log_config
-from kyc_service.observability import metrics
-from kyc_service.observability.logs import GunicornAccessFilter, json_handler
+from kyc_service.observability import metrics_folder as metrics
+from kyc_service.observability.logs import (
+    GunicornAccessFilter,
+    json_handler,
+)
+from kyc_service.observability.logs import gunicorn_log_config as log_config
 from kyc_service.services.representation import timestamp
 from schemas.common import UtcTimestamp
 from tests import synthetic
@@ -201,7 +204,7 @@ def test_library_logs_and_warnings_are_json_lines(imported_first):
 def test_gunicorns_log_configuration_writes_json():
     code = (
         "import logging, logging.config\n"
-        "from kyc_service.gunicorn_conf import log_config\n"
+        "from kyc_service.observability.logs import gunicorn_log_config as log_config\n"
         "logging.config.dictConfig(log_config('INFO'))\n"
         "logging.getLogger('gunicorn.error').info('Booting worker with pid: %s', 42)\n"
         "logging.getLogger('gunicorn.access').info('%(r)s', {'r': 'GET /?q=1', 'm': 'GET'})\n"
@@ -380,6 +383,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             {**auth, "Content-Type": "application/json"},
         )
         answers["gunicorn"] = _raw(port, b"GARBAGE\r\n\r\n")
+        answers["metrics"] = _call(port, "GET", "/metrics")
     yield {
         "body": body,
         "answers": answers,
@@ -410,6 +414,20 @@ def _raw(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(lines[0].split()[1]), headers, body
 
 
+def test_the_workers_metrics_reach_the_metrics_page(served):
+    """With no folder set by the operator, the one the server makes is in place before
+    prometheus_client is imported: each worker's counts are written there and summed."""
+    status, _, text = served["answers"]["metrics"]
+    assert status == 200
+    counted = [
+        line
+        for line in text.decode().splitlines()
+        if line.startswith("kyc_http_requests_total{") and 'method="POST"' in line
+    ]
+    assert counted, text.decode()[:2000]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in counted) >= 5
+
+
 def test_served_the_scenario_as_expected(served):
     statuses = {name: status for name, (status, _, _) in served["answers"].items()}
     assert statuses == {
@@ -424,6 +442,7 @@ def test_served_the_scenario_as_expected(served):
         "export": 200,
         "phone": 201,
         "gunicorn": 400,
+        "metrics": 200,
     }, {name: answer[2][:300] for name, answer in served["answers"].items()}
     checks = {c["name"]: c["status"] for c in json.loads(served["answers"]["submit"][2])["checks"]}
     assert checks["id_card_ocr"] == "passed" and checks["face_match"] == "passed", checks
@@ -451,6 +470,8 @@ def test_no_line_holds_the_submitted_personal_data(served):
 
 def test_every_json_answer_is_raw_utf8_with_its_charset(served):
     for name, (_, headers, body) in served["answers"].items():
+        if name == "metrics":  # Prometheus text, not JSON
+            continue
         assert headers["Content-Type"] == JSON_UTF8, (name, headers)
         assert b"\\u" not in body, name
     create_body = served["answers"]["create"][2]

@@ -142,6 +142,20 @@ def test_without_the_font_one_line_names_the_package(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+def test_the_walkthrough_refuses_a_live_key(written):
+    """Samples sent with a live key would reach real, billed verifiers: refused before any
+    request (the base URL here answers nothing)."""
+    done = subprocess.run(
+        ["bash", str(written / "walkthrough.sh")],
+        env={**os.environ, "KYC_API_KEY": "kyc_live_abc", "KYC_BASE_URL": "http://127.0.0.1:9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "not a test-mode key" in done.stderr and "kyc_live_abc" not in done.stderr
+
+
 # --- the walkthrough against a served instance -------------------------------------------------
 
 

@@ -5,6 +5,7 @@ receiver, idempotency, audit, and rotations racing each other."""
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -20,6 +21,7 @@ from kyc_service.services import webhooks
 from kyc_service.services.webhook_secrets import stored_secrets
 from kyc_service.services.webhooks import sign, verify_signature
 from tests.conftest import assert_error
+from tests.synthetic import individual_body
 from tests.test_kek_rotation import rotate as rotate_kek_with_cli
 from tests.test_webhooks import (
     PUBLIC_ADDRESS,
@@ -521,3 +523,26 @@ def test_rotations_racing_each_other_leave_one_consistent_secret_pair(app, clien
         assert len(held) == 2 and set(held) == shown, round_
         assert created["secret"] not in held
         assert stored(app, created["id"]).previous_secret_expires_at is not None
+
+
+def test_a_delete_racing_a_status_change_fails_neither(app, client, auth):
+    """DELETE ‖ a verification's status change queueing a delivery to that endpoint (real
+    parallel requests): both succeed each round — the change is never undone by a delivery
+    to an endpoint deleted meanwhile, the delete never trips over one queued meanwhile."""
+    rng = random.Random(16)
+    for round_ in range(10):
+        created = create(client, auth, f"http://127.0.0.1:9/gone/{round_}")
+        body = individual_body(rng, reference=f"race-{round_}")
+        answers = at_once(
+            partial(app.test_client().delete, f"{HOOKS}/{created['id']}", headers=auth),
+            partial(app.test_client().post, "/v1/verifications", json=body, headers=auth),
+        )
+        statuses = [a.status_code for a in answers]
+        assert statuses == [204, 201], [a.get_data(as_text=True)[:300] for a in answers]
+        assert stored(app, created["id"]) is None
+        with app.extensions["kyc"].unit_of_work() as uow:
+            orphans = uow.session.execute(
+                text("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = :id"),
+                {"id": created["id"]},
+            ).scalar()
+        assert orphans == 0, round_

@@ -48,7 +48,7 @@ def parse_key_document(document: Any) -> tuple[str, dict[str, bytes]]:
             document = json.loads(text) if text.startswith("{") else bare
         keys = {kek_id: base64.b64decode(value) for kek_id, value in document["keys"].items()}
         primary = document["primary"]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise KeyConfigurationError("the key-encryption key document is malformed") from exc
     if primary not in keys or any(len(key) != KEY_BYTES for key in keys.values()):
         raise KeyConfigurationError("the primary KEK is missing, or a KEK is not 32 bytes")

@@ -42,16 +42,18 @@ def _listed(view: Callable[..., Any]) -> set[str]:
 
 
 def documented_errors(
-    blueprint: Blueprint, *statuses: int
+    blueprint: Blueprint, *statuses: int, descriptions: dict[int, str] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document ``statuses`` with the error schema, for those the view leaves out."""
+    """Document ``statuses`` with the error schema, for those the view leaves out
+    (``descriptions``: the operation's own words for some of them)."""
+    described = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         listed = _listed(view)
         for status in statuses:
             if str(status) not in listed:
                 view = blueprint.alt_response(
-                    status, schema=ErrorSchema, description=ERROR_DESCRIPTIONS[status]
+                    status, schema=ErrorSchema, description=described[status]
                 )(view)
         return view
 

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_smorest import Blueprint
 
 from kyc_service.api.context import current_principal, requires, services
+from kyc_service.api.documentation import READ, WRITE, documented_errors
 from kyc_service.domain.access import Scope
 from kyc_service.services import webhooks
-from schemas.common import ErrorSchema, ListArgsSchema
+from schemas.common import ListArgsSchema
 from schemas.webhooks import (
     CreatedWebhookEndpointSchema,
     EventListArgsSchema,
@@ -37,39 +38,26 @@ events_blueprint = Blueprint(
 )
 
 ERRORS = {
-    400: "The body could not be parsed (`validation_failed`).",
-    401: "No API key (`api_key_missing`) or an unknown one (`api_key_invalid`).",
-    403: "The key lacks the operation's scope (`scope_missing`).",
+    413: "The body is too large.",
     404: "No such endpoint (or `starting_after`), or another tenant's or mode's "
     "(`resource_missing`).",
     409: "`webhook_endpoint_exists`, `webhook_endpoint_limit`, `idempotency_key_reused`, or "
     "`invalid_state` (changed meanwhile: try again).",
-    413: "The body is too large.",
-    415: "The body is not JSON.",
     422: "Invalid `url` (`url_invalid`) or `events`, or another invalid field: `errors` "
     "lists every problem.",
-    429: "Too many requests (`too_many_requests`, with `Retry-After`).",
 }
-"""The error answers of these operations, each in the contract's error shape."""
-READ = (401, 403, 404, 422, 429)
-"""What a read or a ``DELETE`` may answer."""
-WRITE = (400, 401, 403, 404, 409, 413, 415, 422, 429)
-"""What a ``POST`` may answer."""
-
-F = TypeVar("F", bound=Callable[..., Any])
+"""These operations' own words for some of their error answers."""
 
 
-def documented(blueprint: Blueprint, statuses: tuple[int, ...]) -> Callable[[F], F]:
-    """Document each of ``statuses`` with the error schema."""
+def documented(
+    blueprint: Blueprint, statuses: tuple[int, ...]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document each of ``statuses`` with the error schema, in these operations' words."""
+    return documented_errors(blueprint, *statuses, descriptions=ERRORS)
 
-    def decorate(view: F) -> F:
-        for status in statuses:
-            view = blueprint.alt_response(status, schema=ErrorSchema, description=ERRORS[status])(
-                view
-            )
-        return view
 
-    return decorate
+WRITE_ONE = (*WRITE, 404)
+"""What a ``POST`` on one endpoint may answer."""
 
 
 @blueprint.post("")
@@ -121,7 +109,7 @@ def get_endpoint(endpoint_id: str) -> Any:
 
 
 @blueprint.post("/<endpoint_id>")
-@documented(blueprint, WRITE)
+@documented(blueprint, WRITE_ONE)
 @blueprint.arguments(WebhookEndpointUpdateSchema)
 @blueprint.response(200, WebhookEndpointSchema)
 @requires(Scope.WEBHOOKS_WRITE)
@@ -154,7 +142,7 @@ def delete_endpoint(endpoint_id: str) -> None:
 
 
 @blueprint.post("/<endpoint_id>/rotate-secret")
-@documented(blueprint, WRITE)
+@documented(blueprint, WRITE_ONE)
 @blueprint.response(200, CreatedWebhookEndpointSchema)
 @requires(Scope.WEBHOOKS_WRITE)
 def rotate_secret(endpoint_id: str) -> Any:

@@ -172,3 +172,37 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+LOGS = __name__
+
+
+def gunicorn_log_config(level: str) -> dict[str, Any]:
+    """Gunicorn's ``logconfig_dict``: its loggers and the root through the JSON handler.
+
+    ``gunicorn.access`` stays at WARNING: the service's own ``kyc_service.access`` line
+    (URL rule, status, duration, request id) is the access log, and gunicorn's would repeat
+    it. Lowered to INFO, it is written with safe fields only (``GunicornAccessFilter``).
+    The chatty libraries are held to WARNING from the worker's first import on.
+    """
+    quiet: dict[str, Any] = {name: {"level": "WARNING"} for name in QUIET_LOGGERS}
+    for name in SELF_CONTAINED_LOGGERS:
+        quiet[name].update(handlers=[HANDLER_NAME], propagate=False)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"gunicorn_access": {"()": f"{LOGS}.GunicornAccessFilter"}},
+        "formatters": {},
+        "handlers": {HANDLER_NAME: {"()": f"{LOGS}.json_handler"}},
+        "root": {"level": level, "handlers": [HANDLER_NAME]},
+        "loggers": {
+            **quiet,
+            "gunicorn.error": {"level": level, "handlers": [HANDLER_NAME], "propagate": False},
+            "gunicorn.access": {
+                "level": "WARNING",
+                "handlers": [HANDLER_NAME],
+                "filters": ["gunicorn_access"],
+                "propagate": False,
+            },
+        },
+    }

@@ -21,8 +21,12 @@ _ENABLED_ENDPOINTS = (
         WebhookEndpointRow.disabled_at.is_(None),
     )
     .order_by(WebhookEndpointRow.seq.desc())
+    .with_for_update(key_share=True)
 )
-"""Built once: each status change records an event and reads the endpoints to notify."""
+"""Built once: each status change records an event and reads the endpoints to notify.
+``FOR KEY SHARE`` (PostgreSQL): an endpoint being deleted is waited for and then skipped,
+never queued for after its delete committed (a foreign-key error that would undo the
+status change); it blocks nothing else."""
 
 
 class WebhookRepository:
@@ -167,7 +171,16 @@ class WebhookRepository:
 
     def delete_endpoint(self, endpoint_id: str) -> int:
         """Delete an endpoint and every delivery to it (pending ones are never sent);
-        return how many deliveries were still pending."""
+        return how many deliveries were still pending.
+
+        The endpoint's row is locked first (PostgreSQL): a status change queueing a delivery
+        to it meanwhile commits before the deliveries are counted and deleted, so none is
+        left pointing at a deleted endpoint."""
+        self.session.execute(
+            select(WebhookEndpointRow.id)
+            .where(WebhookEndpointRow.id == endpoint_id)
+            .with_for_update()
+        )
         pending = self.session.scalar(
             select(func.count())
             .select_from(WebhookDeliveryRow)

@@ -18,6 +18,7 @@ from typing import Any
 
 from kyc_service.domain.access import Principal
 from kyc_service.domain.errors import Conflict
+from kyc_service.domain.timestamps import utc_text
 from kyc_service.ports import KeyWrapper, WebhookTransport
 from kyc_service.ports.storage import SealedStore, UnitOfWork
 from kyc_service.services.webhook_endpoints import (
@@ -160,7 +161,7 @@ def rotate_secret(
             principal,
             "webhook_endpoint.secret_rotated",
             rotated,
-            previous_secret_expires_at=made.previous_expires_at.isoformat(),
+            previous_secret_expires_at=utc_text(made.previous_expires_at),
         )
         uow.commit()
     return CreatedEndpoint(rotated, made.secret)

@@ -86,7 +86,6 @@ class AuditLog:
             verification_id=verification_id,
             reason=mask_text(reason) if reason else None,
             details=masked,
-            created_at=self.clock(),
         )
         head = AuditChainRow.id == CHAIN_ID
         event.prev_hash = session.execute(
@@ -96,6 +95,7 @@ class AuditLog:
             .returning(AuditChainRow.last_hash),
             execution_options={"synchronize_session": False},
         ).scalar_one()
+        event.created_at = self.clock()  # once the head is held: the chain's order is time's
         event.hash = event_hash(event)
         session.add(event)
         session.execute(

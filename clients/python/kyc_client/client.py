@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import IO, Any, Union
 from urllib.parse import quote
@@ -25,7 +25,10 @@ def _segment(value: str) -> str:
 
 
 def _period_bound(value: date | datetime | str | None) -> str | None:
-    """A usage period bound as the API takes it: a date or an ISO 8601 timestamp."""
+    """A usage period bound as the API takes it: a date or an ISO 8601 timestamp (a
+    datetime without a zone is taken as UTC, and sent with one)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
