@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Insert, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,14 @@ from kyc_service.domain.usage import UpstreamCall
 from kyc_service.persistence.tables import UpstreamCallRow
 
 LEDGER = UpstreamCallRow.__table__
+_BILLED = {
+    name: insert(LEDGER)
+    .on_conflict_do_nothing(index_elements=["request_id"], index_where=LEDGER.c.billable)
+    .returning(LEDGER.c.seq)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+"""Built once per dialect (both know ``ON CONFLICT``): a billable call, unless billed before."""
+_NOT_BILLED = LEDGER.insert()
 
 
 class SqlUpstreamCallRepository:
@@ -48,20 +56,12 @@ class SqlUpstreamCallRepository:
             }
             if call.billable and self._insert_billed(values):
                 continue
-            self.session.execute(LEDGER.insert().values(values | {"billable": False}))
+            self.session.execute(_NOT_BILLED, values | {"billable": False})
 
     def _insert_billed(self, values: dict[str, object]) -> bool:
         """Insert a billable row unless its request id is billed already; tell whether."""
-        statement = self._insert(values).on_conflict_do_nothing(
-            index_elements=["request_id"], index_where=LEDGER.c.billable
-        )
-        return self.session.execute(statement.returning(LEDGER.c.seq)).first() is not None
-
-    def _insert(self, values: dict[str, object]) -> Insert:
-        """An ``INSERT`` of the session's dialect (both know ``ON CONFLICT``)."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        return insert(LEDGER).values(values)
+        statement = _BILLED[self.session.get_bind().dialect.name]
+        return self.session.execute(statement, values).first() is not None
 
     def summary(
         self, tenant_id: str, mode: str, start: datetime, end: datetime

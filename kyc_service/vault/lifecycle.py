@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.sealing import SubjectRef, SweepReport
@@ -19,6 +19,25 @@ from kyc_service.vault.subjects import SubjectKeys
 from kyc_service.vault.transaction import on_session
 
 SYSTEM_ACTOR = "system"
+SUBJECTS, DOCUMENTS = SubjectRow.__table__, VaultDocumentRow.__table__
+_RETAIN_SUBJECT = (
+    update(SUBJECTS)
+    .where(
+        SUBJECTS.c.tenant_id == bindparam("b_tenant_id"),
+        SUBJECTS.c.mode == bindparam("b_mode"),
+        SUBJECTS.c.reference == bindparam("b_reference"),
+    )
+    .values(retain_until=bindparam("b_retain_until", type_=SUBJECTS.c.retain_until.type))
+    .returning(SUBJECTS.c.id)
+)
+_RETAIN_DOCUMENTS = (
+    update(DOCUMENTS)
+    .where(
+        DOCUMENTS.c.subject_id == bindparam("b_subject_id"),
+        DOCUMENTS.c.verification_id == bindparam("b_verification_id"),
+    )
+    .values(delete_after=bindparam("b_delete_after", type_=DOCUMENTS.c.delete_after.type))
+)
 
 
 class SubjectLifecycle(SubjectKeys):
@@ -28,19 +47,27 @@ class SubjectLifecycle(SubjectKeys):
     def record_decision(
         self, session: Session, ref: SubjectRef, verification_id: str, decided_at: datetime
     ) -> None:
-        """Start the retention clocks: documents and all personal data count from ``decided_at``."""
-        subject = self._find_subject(session, ref)
-        if subject is None:
+        """Start the retention clocks: documents and all personal data count from ``decided_at``
+        (two statements built once: the subject's clock, then its documents')."""
+        subject_id = session.execute(
+            _RETAIN_SUBJECT,
+            {
+                "b_tenant_id": ref.tenant_id,
+                "b_mode": ref.mode,
+                "b_reference": ref.reference,
+                "b_retain_until": decided_at + timedelta(days=self.retention.data_days),
+            },
+        ).scalar()
+        if subject_id is None:
             return
-        subject.retain_until = decided_at + timedelta(days=self.retention.data_days)
-        for document in session.scalars(
-            select(VaultDocumentRow).where(
-                VaultDocumentRow.subject_id == subject.id,
-                VaultDocumentRow.verification_id == verification_id,
-            )
-        ):
-            document.delete_after = decided_at + timedelta(days=self.retention.document_days)
-        session.flush()
+        session.execute(
+            _RETAIN_DOCUMENTS,
+            {
+                "b_subject_id": subject_id,
+                "b_verification_id": verification_id,
+                "b_delete_after": decided_at + timedelta(days=self.retention.document_days),
+            },
+        )
 
     @on_session
     def erase(
