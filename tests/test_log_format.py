@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import random
 import re
 import subprocess
@@ -111,6 +112,7 @@ def test_a_folder_the_service_made_is_removed(temp_dir):
     (made / "counter_1.db").write_bytes(b"x")
     assert metrics.remove_own_multiprocess_dir()
     assert not made.exists()
+    assert metrics.MULTIPROC_DIR not in os.environ  # no setting left naming a folder gone
 
 
 def test_a_folder_the_operator_set_is_never_removed(temp_dir, monkeypatch):

@@ -41,4 +41,5 @@ def remove_own_multiprocess_dir() -> bool:
         return False
     shutil.rmtree(made, ignore_errors=True)
     os.environ.pop(CREATED_DIR, None)
+    os.environ.pop(MULTIPROC_DIR, None)  # names a folder that is gone now
     return True
