@@ -279,8 +279,11 @@ def build_vault(
     adapters: Adapters,
     clock: Callable[[], datetime] = system_clock,
 ) -> tuple[Vault, Engine]:
-    """Build the vault on the key store of ``KEYSTORE_URL``; fails without a usable KEK."""
-    keystore_engine = make_engine(str(settings["KEYSTORE_URL"]))
+    """Build the vault on the key store of ``KEYSTORE_URL``; fails without a usable KEK.
+
+    Its pool is as large as the data's (``DB_POOL_SIZE``): every thread opening fields
+    reads a data key, and a connection past the pool is opened and closed for each read."""
+    keystore_engine = make_engine(str(settings["KEYSTORE_URL"]), int(settings["DB_POOL_SIZE"]))
     wrapper = adapters.get("kek", Mode.LIVE)
     retention = RetentionPolicy(
         data_days=int(settings["RETENTION_DAYS"]),

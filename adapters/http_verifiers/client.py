@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from adapters.http_verifiers import protocol
 from kyc_service.domain.errors import UpstreamUnavailable
@@ -61,6 +62,11 @@ class CircuitBreaker:
                 self.opened_at = self.clock()
 
 
+POOL_SIZE = 64
+"""Connections kept open to one verifier: at least the threads of one upstream worker (a
+call finding the pool full would open a connection of its own and throw it away after)."""
+
+
 class VerifierClient:
     """Calls one role of one verifier."""
 
@@ -81,6 +87,9 @@ class VerifierClient:
         self.clock = clock
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy from the environment sees the fields
+        pooled = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
+        self.session.mount("https://", pooled)
+        self.session.mount("http://", pooled)
 
     def call(self, fields: Mapping[str, str], request_id: str = "") -> dict[str, Any]:
         """Send the fields under ``request_id`` (the caller's stable id of this check, or a new
