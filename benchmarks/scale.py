@@ -156,6 +156,8 @@ class Phase:
     wall: float = 0.0
     worker_cpu: float = float("nan")
     """CPU seconds the upstream worker used meanwhile (the upstream-bound run)."""
+    machine_cpu: float = float("nan")
+    """CPU seconds the whole machine was busy meanwhile (workers, databases, sandbox, …)."""
 
     @property
     def failures(self) -> int:
@@ -502,6 +504,16 @@ def worker_pool(env: dict[str, str], workdir: Path) -> Iterator[dict[str, subpro
             stop(process)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have spent busy so far (``/proc/stat``)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """The CPU seconds (user + system) process ``pid`` has used so far; NaN if unknown."""
     try:
@@ -579,10 +591,11 @@ def upstream_bound(
     def cpu() -> float:
         return sum(cpu_seconds(worker.pid) for worker in upstream)
 
-    resumed, began_cpu = time.perf_counter(), cpu()
+    resumed, began_cpu, began_busy = time.perf_counter(), cpu(), machine_busy_seconds()
     _wait("the upstream checks", lambda: not api.expect("GET", FIRST_PROCESSING, (200,))["data"])
     phase.wall = time.perf_counter() - resumed
     phase.worker_cpu = cpu() - began_cpu
+    phase.machine_cpu = machine_busy_seconds() - began_busy
     for verification_id in ids:
         answer = api.expect("GET", f"/v1/verifications/{verification_id}", (200,))
         phase.statuses[str(answer["status"])] += 1
@@ -745,7 +758,9 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
     worker_cpu_ms = upstream.worker_cpu / VERIFICATIONS * 1000
     print(
         f"  upstream worker CPU {worker_cpu_ms:.1f} ms per verification "
-        f"({upstream.worker_cpu / upstream.wall:.2f} cores while it ran)",
+        f"({upstream.worker_cpu / upstream.wall:.2f} cores while it ran; the machine "
+        f"{upstream.machine_cpu / upstream.wall:.2f} of {os.cpu_count()} cores busy, "
+        f"{upstream.machine_cpu / VERIFICATIONS * 1000:.1f} ms per verification)",
         flush=True,
     )
     print(
@@ -768,6 +783,9 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         "scale_upstream_of_ideal": round(of_ideal, 3),
         "scale_upstream_failures": upstream_failures,
         "scale_local_stage_s": round(local_seconds, 1),
+        "scale_upstream_machine_cpu_ms": None
+        if math.isnan(upstream.machine_cpu)
+        else round(upstream.machine_cpu / VERIFICATIONS * 1000, 1),
         "scale_upstream_worker_cpu_ms": None
         if math.isnan(worker_cpu_ms)
         else round(worker_cpu_ms, 1),
