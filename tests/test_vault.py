@@ -383,7 +383,7 @@ def test_every_opening_and_erasure_is_an_audit_event_without_values(rig: Rig) ->
     assert events[0].verification_id == first.verification
     assert events[1].details == {"document": first.document_id, "kind": "id_card_front"}
     assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 4))
-    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert_linked(events)
     assert verify_chain(rig) is None
 
     stored = json.dumps(
@@ -396,6 +396,24 @@ def test_every_opening_and_erasure_is_an_audit_event_without_values(rig: Rig) ->
         assert value not in stored
     assert leaked_windows(stored, digit_windows(v for p in people for v in p.numbers())) == []
     assert first.person.id_number[-4:] in events[0].reason
+
+
+def by_chain(events: list[AuditEventRow]) -> dict[int, list[AuditEventRow]]:
+    """The events of each chain, in order."""
+    chains: dict[int, list[AuditEventRow]] = {}
+    for event in sorted(events, key=lambda e: e.seq):
+        chains.setdefault(event.chain, []).append(event)
+    return chains
+
+
+def assert_linked(events: list[AuditEventRow]) -> None:
+    """Each chain's events link one to the next; a subject's events all on one chain."""
+    for chain in by_chain(events).values():
+        assert [e.prev_hash for e in chain[1:]] == [e.hash for e in chain[:-1]]
+    subjects: dict[tuple, set[int]] = {}
+    for event in events:
+        subjects.setdefault((event.tenant_id, event.reference), set()).add(event.chain)
+    assert all(len(chains) == 1 for chains in subjects.values()), subjects
 
 
 def _event_values(event: AuditEventRow) -> dict[str, Any]:
@@ -481,9 +499,11 @@ def test_the_chain_holds_under_concurrent_openings(rig: Rig) -> None:
     events = audit_events(rig)
     assert len(events) == 100
     assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 100))
-    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
-    times = [e.created_at for e in events]
-    assert times == sorted(times)
+    assert_linked(events)
+    for chain in by_chain(events).values():
+        times = [e.created_at for e in chain]
+        assert times == sorted(times)
+    assert len(by_chain(events)) > 1  # four subjects: their events on more than one chain
     assert verify_chain(rig) is None
 
 
@@ -936,3 +956,12 @@ def test_stored_binary_text_holds_no_digits() -> None:
     sealed = seal(key, b"11010519491231002X", b"ctx")
     assert not any(ch.isdigit() for ch in sealed.removeprefix("v1."))
     assert open_sealed(key, sealed, b"ctx") == b"11010519491231002X"
+
+
+def test_a_subjects_events_keep_to_one_chain_and_subjects_spread_over_all() -> None:
+    from kyc_service.vault.audit import CHAINS, chain_of
+
+    assert chain_of("ten_1", None) == 1
+    assert chain_of("ten_1", "user-1") == chain_of("ten_1", "user-1")
+    spread = {chain_of("ten_1", f"user-{n}") for n in range(400)}
+    assert spread == set(range(1, CHAINS + 1))

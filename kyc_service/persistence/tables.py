@@ -189,11 +189,14 @@ class VaultDocumentRow(Base):
 
 
 class AuditEventRow(Base):
-    """An append-only audit event; ``hash`` covers its fields and the previous event's hash."""
+    """An append-only audit event; ``hash`` covers its fields and the previous event's hash
+    (the previous one of its ``chain``)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_chain_seq", "chain", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    chain: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     id: Mapped[str] = mapped_column(String(40), unique=True)
     tenant_id: Mapped[str | None] = mapped_column(String(40), index=True)
     mode: Mapped[str | None] = mapped_column(String(8))
@@ -209,7 +212,7 @@ class AuditEventRow(Base):
 
 
 class AuditChainRow(Base):
-    """The head of the audit chain (one row): appenders lock it to take turns."""
+    """The head of one audit chain (a row per chain): its appenders lock it to take turns."""
 
     __tablename__ = "audit_chain"
 
