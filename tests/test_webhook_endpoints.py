@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -23,6 +21,7 @@ from kyc_service.services.webhooks import sign, verify_signature
 from tests.conftest import assert_error
 from tests.synthetic import individual_body
 from tests.test_kek_rotation import rotate as rotate_kek_with_cli
+from tests.test_races import at_once
 from tests.test_webhooks import (
     PUBLIC_ADDRESS,
     FakeClock,
@@ -31,19 +30,12 @@ from tests.test_webhooks import (
     register,
     run_deliveries,
 )
+from tests.test_webhooks import receiver as receiver  # noqa: PLC0414 - a fixture
 from tests.test_webhooks import resolver as resolver  # noqa: PLC0414 - a fixture
 from tests.vault_support import kek_document
-from tests.webhook_receiver import Receiver, start_receiver
+from tests.webhook_receiver import Receiver
 
 HOOKS = "/v1/webhook-endpoints"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = start_receiver()
-    yield started
-    started.server.shutdown()
-    started.server.server_close()
 
 
 @pytest.fixture
@@ -489,23 +481,6 @@ def test_a_receiver_accepts_a_header_with_several_v1_values_if_any_matches():
     three = f"t={t},v1=00,v1={sign(old, t, body)},v0={sign(stranger, t, body)}"
     assert verify_signature(old, three, body, now=t)
     assert not verify_signature(stranger, three, body, now=t)
-
-
-def at_once(*calls: Callable[[], object]) -> list:
-    """Run the calls in parallel threads released together; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_rotations_racing_each_other_leave_one_consistent_secret_pair(app, client, auth):
