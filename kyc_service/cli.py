@@ -171,16 +171,28 @@ def _services():  # noqa: ANN202 - the composition root's Services
 @click.option("--latency-ms", type=float, default=0.0, show_default=True)
 @click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="calls answered at once (each holds a thread for its latency)",
+)
 def sandbox_verifiers(
-    host: str, port: int, secret: str, latency_ms: float, fail_rate: float, timeout_rate: float
+    host: str,
+    port: int,
+    secret: str,
+    latency_ms: float,
+    fail_rate: float,
+    timeout_rate: float,
+    threads: int,
 ) -> None:
     """Serve the partner verifier sandbox: the verifier protocol with API.md's magic values."""
-    from werkzeug.serving import run_simple
-
     from kyc_service.bootstrap import sandbox_verifiers_app
+    from kyc_service.serving import serve_app
 
     app = sandbox_verifiers_app(secret, latency_ms, fail_rate, timeout_rate)
-    run_simple(host, port, app, threaded=True)
+    serve_app(app, host, port, threads, str(load_settings().get("LOG_LEVEL") or "INFO"))
 
 
 VERIFIER_ROLES = ("identity", "portrait", "bank", "account", "registry", "sms")

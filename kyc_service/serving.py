@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from gunicorn import util
+from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 HEADER_SECONDS = 10.0
@@ -40,6 +41,8 @@ ERRORS = {
     431: ("invalid_request", "validation_failed", "the request's headers are too large"),
     501: ("invalid_request", "validation_failed", "this transfer coding is not supported"),
 }
+SANDBOX_KEEPALIVE_SECONDS = 30
+"""How long the verifier sandbox keeps an idle connection open for the client's next call."""
 INTERNAL = ("internal", "internal_error", "an unexpected error occurred")
 
 
@@ -133,3 +136,45 @@ class KycThreadWorker(ThreadWorker):
         if isinstance(conn.sock, DeadlineSocket):
             conn.sock.deadline = time.monotonic() + BODY_SECONDS
         return super().handle_request(req, conn)
+
+
+class AppServer(BaseApplication):
+    """gunicorn serving one WSGI application object built in this process (``kyc-service
+    sandbox-verifiers``): one ``gthread`` worker, so in-memory state stays one, with HTTP/1.1
+    keep-alive — a client's pooled connection is reused, not opened again for every call."""
+
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply the options given (gunicorn setting names)."""
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        """The application object itself."""
+        return self.application
+
+
+def serve_app(app: Any, host: str, port: int, threads: int, log_level: str) -> None:
+    """Serve ``app`` on ``host:port`` until stopped: one worker of ``threads`` threads,
+    connections kept alive between calls, every log line JSON, nothing in argv."""
+    from kyc_service.observability.logs import gunicorn_log_config
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    AppServer(
+        app,
+        {
+            "bind": bind,
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "keepalive": SANDBOX_KEEPALIVE_SECONDS,
+            "graceful_timeout": 2,
+            "accesslog": None,
+            "control_socket_disable": True,
+            "logconfig_dict": gunicorn_log_config(log_level.upper()),
+        },
+    ).run()

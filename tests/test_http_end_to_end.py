@@ -10,6 +10,7 @@ each check's request id, billed once, and ``GET /v1/ops/usage``.
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from kyc_service.domain.access import Mode, parse_scopes
 from kyc_service.services.api_keys import create_key
 from tests.conftest import assert_error
 from tests.helpers import checks_of, production_config, submit
-from tests.synthetic import individual_body, organization_body
+from tests.synthetic import id_number, individual_body, organization_body
 from tests.test_individual_flow import (  # noqa: F401 (collected again, through http)
     ready,
     test_a_failed_identity_check_asks_no_further_upstream,
@@ -208,3 +209,33 @@ def test_the_organization_ledger_holds_the_registry_identity_and_payment(app, cl
         ("identity", "legal_representative_identity", "match", True),
         ("account", "bank_account", "paid", True),
     ]
+
+
+def test_the_sandbox_command_keeps_a_client_s_connection_for_its_next_calls(
+    verifier_sandbox, monkeypatch
+):
+    """``kyc-service sandbox-verifiers`` answers HTTP/1.1 keep-alive, as providers do: a
+    pooled client's calls reuse one connection (werkzeug's development server closed every
+    connection after one answer, so each call paid a connect and the server a new thread)."""
+    import urllib3.util.connection
+
+    from adapters.http_verifiers.adapters import HttpIdentityAuthority
+    from kyc_service.domain.results import Match
+
+    opened = []
+    connect = urllib3.util.connection.create_connection
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - urllib3's own signature
+        opened.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counted)
+    adapter = HttpIdentityAuthority(verifier_sandbox, SECRET)
+    try:
+        for n in range(3):
+            number = id_number(random.Random(n))
+            answer = adapter.verify("张三", number, request_id=f"vr_keepalive{n}")
+            assert answer == Match(billable=True)
+    finally:
+        adapter.close()
+    assert len(opened) == 1, f"{len(opened)} connections for 3 calls"
