@@ -112,6 +112,17 @@ def check_positive_seconds(settings: Mapping[str, Any], names: tuple[str, ...]) 
             raise AdapterConfigurationError(f"KYC_{name} must be a number of seconds above 0")
 
 
+def check_counts(settings: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    """Fail now, naming the setting, unless each of ``names`` is a whole number of 1 or more."""
+    for name in names:
+        try:
+            count = int(str(settings.get(name, DEFAULTS[name])))
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            raise AdapterConfigurationError(f"KYC_{name} must be a whole number of 1 or more")
+
+
 WARMED_PORTS = ("face", "ocr")
 """Ports whose models load at a worker's start, so no request pays for it."""
 
@@ -195,6 +206,7 @@ class Adapters:
                     self.named(port, Mode.LIVE, name)
 
         check_positive_seconds(self.settings, ("CHECKS_LEASE_SECONDS", "TASK_TIME_LIMIT"))
+        check_counts(self.settings, ("UNFINISHED_RUNS_LIMIT",))
 
     def warm_up(self) -> None:
         """Build the image adapters and load their models now (a worker's start)."""

@@ -143,13 +143,17 @@ class FakeVerifications:
         if stored is None or stored.status != Status.PROCESSING:
             return False
         stored.next_attempt_at = until
+        stored.unfinished_runs += 1
         return True
 
-    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+    def claim_attempt(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
+    ) -> bool:
         stored = self.state.verifications[verification_id]
         if stored.next_attempt_at != seen:
             return False
         stored.next_attempt_at = lease_until
+        stored.unfinished_runs += int(run)
         return True
 
 

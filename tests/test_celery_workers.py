@@ -297,6 +297,15 @@ def test_an_unreachable_broker_still_answers_202_and_keeps_the_lease(app_config)
             },
             "KYC_CHECKS_LEASE_SECONDS must be a number of seconds",
         ),
+        (
+            ["worker"],
+            {
+                "KYC_EXECUTOR": "celery",
+                "KYC_BROKER_URL": "redis://127.0.0.1:9/0",
+                "KYC_UNFINISHED_RUNS_LIMIT": "0",
+            },
+            "KYC_UNFINISHED_RUNS_LIMIT must be a whole number of 1 or more",
+        ),
     ],
 )
 def test_the_worker_commands_refuse_without_a_worker_pool(

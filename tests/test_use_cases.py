@@ -290,6 +290,113 @@ def test_past_the_retry_budget_the_verification_goes_to_review(kyc) -> None:
     assert stored(kyc, verification_id).next_attempt_at is None
 
 
+class WorkerDied(BaseException):
+    """A run stopping where it stands, as when its worker process is killed."""
+
+
+def a_run_that_dies(kyc: FakeServices, verification_id: str, token: str | None) -> None:
+    """Start a run whose verifier call kills it: it claimed, and records nothing."""
+    with pytest.raises(WorkerDied):
+        pipeline.run_checks(kyc, verification_id, token)
+
+
+def lapsed_claim(kyc: FakeServices) -> str:
+    """Let the lease lapse; the periodic retry claims the verification: the run's token."""
+    handed: list[str] = []
+    kyc.clock.advance(seconds=301)
+    assert pipeline.retry_pending(kyc, run=lambda _, lease: handed.append(lease)) == 1
+    return handed[0]
+
+
+def test_a_verification_whose_runs_keep_dying_goes_to_review_not_round_forever(kyc) -> None:
+    """A poison verification (issue 15, left out before): each run kills its worker. The
+    lease brought it back every ``KYC_CHECKS_LEASE_SECONDS``, for ever; now after
+    ``KYC_UNFINISHED_RUNS_LIMIT`` (3) unfinished runs in a row the next run asks no verifier
+    and sends it to review, with its reason and one ``verification.in_review`` event."""
+    verification_id, _ = submitted(kyc)
+
+    def dies(*_args, **_kwargs):
+        raise WorkerDied
+
+    kyc.adapters.identity.verify = dies
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    for run in range(3):
+        a_run_that_dies(kyc, verification_id, token)
+        assert stored(kyc, verification_id).unfinished_runs == run + 1
+        assert stored(kyc, verification_id).status == Status.PROCESSING
+        token = lapsed_claim(kyc)
+    ledger_before = len(kyc.state.upstream_calls)
+    pipeline.run_checks(kyc, verification_id, token)  # the fourth: given up, nothing asked
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.IN_REVIEW
+    assert verification.last_error.code == "checks_incomplete"
+    assert verification.next_attempt_at is None
+    assert len(kyc.state.upstream_calls) == ledger_before
+    assert event_types(kyc, verification_id).count("verification.in_review") == 1
+    kyc.clock.advance(hours=2)
+    assert pipeline.retry_pending(kyc) == 0  # never picked up again
+
+
+def test_a_run_that_records_ends_the_unfinished_count(kyc) -> None:
+    """Two runs killed, then one that finishes: decided as its data calls for."""
+    verification_id, _ = submitted(kyc)
+    original = kyc.adapters.identity.verify
+    deaths = [WorkerDied(), WorkerDied()]
+
+    def dies_twice(*args, **kwargs):
+        if deaths:
+            raise deaths.pop()
+        return original(*args, **kwargs)
+
+    kyc.adapters.identity.verify = dies_twice
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    for _ in range(2):
+        a_run_that_dies(kyc, verification_id, token)
+        token = lapsed_claim(kyc)
+    pipeline.run_checks(kyc, verification_id, token)
+    assert stored(kyc, verification_id).status == Status.VERIFIED
+    assert stored(kyc, verification_id).unfinished_runs == 0
+
+
+def test_messages_lost_before_any_run_starts_do_not_count_as_unfinished_runs(kyc) -> None:
+    """A broker outage or a worker pool down for hours: the periodic retry claims and
+    re-sends the verification many times, but no run starts; when one finally does, it
+    runs (no false give-up)."""
+    verification_id, _ = submitted(kyc)
+    for _ in range(6):
+        token = lapsed_claim(kyc)  # each message lost: nothing runs
+    assert stored(kyc, verification_id).unfinished_runs == 0
+    pipeline.run_checks(kyc, verification_id, token)
+    assert stored(kyc, verification_id).status == Status.VERIFIED
+
+
+def test_an_upstream_outage_s_retries_are_runs_that_finished(kyc) -> None:
+    """Runs that record ``upstream_unavailable`` finished: only the retry budget counts
+    them (``test_past_the_retry_budget…``), never the unfinished-run limit."""
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.bank.answer = UpstreamUnavailable("down")
+    pipeline.run_checks(kyc, verification_id)
+    for _ in range(4):
+        kyc.clock.advance(hours=2)
+        assert pipeline.retry_pending(kyc) == 1
+        assert stored(kyc, verification_id).unfinished_runs == 0
+    assert stored(kyc, verification_id).status == Status.PROCESSING
+    assert stored(kyc, verification_id).last_error.code == "upstream_unavailable"
+
+
+def test_the_unfinished_run_limit_follows_the_setting(kyc) -> None:
+    kyc.settings["UNFINISHED_RUNS_LIMIT"] = "1"
+    verification_id, _ = submitted(kyc)
+
+    def dies(*_args, **_kwargs):
+        raise WorkerDied
+
+    kyc.adapters.identity.verify = dies
+    a_run_that_dies(kyc, verification_id, pipeline.lease_token(stored(kyc, verification_id)))
+    pipeline.run_checks(kyc, verification_id, lapsed_claim(kyc))
+    assert stored(kyc, verification_id).status == Status.IN_REVIEW
+
+
 @pytest.mark.parametrize("down", ["bank", "identity"])
 def test_erasure_during_an_outage_cancels_and_retries_skip_it(kyc, down) -> None:
     """The first defect of issue 9: the verification stayed processing forever (bank down)

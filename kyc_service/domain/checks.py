@@ -111,6 +111,11 @@ class ErrorInfo:
 
 
 UPSTREAM_UNAVAILABLE = ErrorInfo("upstream_unavailable", "an upstream verifier is unavailable")
+CHECKS_INCOMPLETE = ErrorInfo(
+    "checks_incomplete",
+    "the checks stopped before they finished, run after run (a worker died or failed each "
+    "time): a reviewer decides",
+)
 SUBJECT_ERASED = ErrorInfo(
     "subject_erased",
     "the subject's personal data was erased: this verification can never be decided",

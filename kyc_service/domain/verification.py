@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from kyc_service.domain.checks import (  # noqa: F401  (re-exported: one place to import from)
+    CHECKS_INCOMPLETE,
     SETTLED_CHECKS,
     SOFT_FAILURES,
     SUBJECT_ERASED,
@@ -256,6 +257,9 @@ class Verification:
     parent_id: str | None = None
     redacted: bool = False
     retry_count: int = 0
+    unfinished_runs: int = 0
+    """Runs of its checks started in a row that recorded nothing (their worker was killed,
+    or failed): past ``KYC_UNFINISHED_RUNS_LIMIT`` the verification goes to review."""
     decided_at: datetime | None = None
     submitted_at: datetime | None = None
     next_attempt_at: datetime | None = None
@@ -391,6 +395,18 @@ class Verification:
         self.checks = list(results)
         self.next_attempt_at = until
         self.updated_at = now
+
+    def run_finished(self) -> None:
+        """A run of the checks recorded its results: the unfinished ones before it are over."""
+        self.unfinished_runs = 0
+
+    def give_up_unfinished(self, now: datetime) -> None:
+        """Its runs kept stopping before they finished: no run again, a reviewer decides."""
+        self._require(Status.PROCESSING, "give up the checks of")
+        self.last_error = CHECKS_INCOMPLETE
+        self.next_attempt_at = None
+        self.unfinished_runs = 0
+        self._move(Status.IN_REVIEW, now)
 
     def schedule_retry(
         self, results: Iterable[CheckResult], now: datetime, *, limit: int, base_seconds: float

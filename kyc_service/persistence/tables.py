@@ -130,6 +130,8 @@ class VerificationRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     retry_count: Mapped[int] = mapped_column(Integer, default=0)
+    unfinished_runs: Mapped[int] = mapped_column(Integer, default=0)
+    """Runs of the checks started in a row that recorded nothing (see migration 0008)."""
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     consent: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deposit: Mapped[dict[str, Any] | None] = mapped_column(JSON)

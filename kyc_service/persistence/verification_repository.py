@@ -61,6 +61,7 @@ def to_entity(row: Any) -> Verification:
         parent_id=row.parent_id,
         redacted=bool(row.redacted),
         retry_count=row.retry_count or 0,
+        unfinished_runs=row.unfinished_runs or 0,
         decided_at=row.decided_at,
         submitted_at=row.submitted_at,
         next_attempt_at=row.next_attempt_at,
@@ -95,6 +96,7 @@ def to_values(verification: Verification) -> dict[str, Any]:
         "decided_at": verification.decided_at,
         "submitted_at": verification.submitted_at,
         "retry_count": verification.retry_count,
+        "unfinished_runs": verification.unfinished_runs,
         "next_attempt_at": verification.next_attempt_at,
         "consent": verification.consent.to_record(),
         "deposit": verification.deposit.to_record() if verification.deposit else None,
@@ -211,19 +213,26 @@ class SqlVerificationRepository:
         return [row[0] for row in rows]
 
     def hold_lease(self, verification_id: str, until: datetime) -> bool:
-        """Move a processing verification's next attempt to ``until``."""
+        """Move a processing verification's next attempt to ``until``: a run starts (one
+        more unfinished run until it records)."""
         result = self.session.execute(
             update(VerificationRow)
             .where(COLUMNS.id == verification_id, COLUMNS.status == Status.PROCESSING.value)
-            .values(next_attempt_at=until)
+            .values(next_attempt_at=until, unfinished_runs=COLUMNS.unfinished_runs + 1)
         )
         return (result.rowcount or 0) == 1
 
-    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
-        """Move a due attempt to ``lease_until`` unless another worker already did."""
+    def claim_attempt(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
+    ) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did; with
+        ``run``, a run of the checks starts (one more unfinished run until it records)."""
+        values: dict[str, Any] = {"next_attempt_at": lease_until}
+        if run:
+            values["unfinished_runs"] = COLUMNS.unfinished_runs + 1
         result = self.session.execute(
             update(VerificationRow)
             .where(COLUMNS.id == verification_id, COLUMNS.next_attempt_at == seen)
-            .values(next_attempt_at=lease_until)
+            .values(values)
         )
         return (result.rowcount or 0) == 1

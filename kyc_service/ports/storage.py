@@ -62,12 +62,16 @@ class VerificationRepository(Protocol):
     def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
         """Return (id, next attempt) of processing verifications whose attempt is due."""
 
-    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
-        """Move a due attempt to ``lease_until`` unless another worker already did."""
+    def claim_attempt(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
+    ) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did; with
+        ``run``, a run of the checks starts (its ``unfinished_runs`` goes up by one)."""
 
     def hold_lease(self, verification_id: str, until: datetime) -> bool:
         """Move a processing verification's next attempt to ``until`` (a run has started:
-        the periodic retry leaves it alone meanwhile); False when it is not processing."""
+        the periodic retry leaves it alone meanwhile; its ``unfinished_runs`` goes up by
+        one); False when it is not processing."""
 
     def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
         """Ids of verifications awaiting a micro-deposit past its time."""

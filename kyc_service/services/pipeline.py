@@ -382,9 +382,12 @@ def _load(
         verification = uow.verifications.by_id(verification_id)
         if verification is None or verification.status != Status.PROCESSING:
             return None
+        if verification.unfinished_runs >= unfinished_runs_limit(deps):
+            _give_up(deps, uow, verification, token)
+            return None
         if token is None:
             uow.verifications.hold_lease(verification_id, claimed_until)
-        elif not uow.verifications.claim_attempt(verification_id, token, claimed_until):
+        elif not uow.verifications.claim_attempt(verification_id, token, claimed_until, run=True):
             log.info("stale run dropped: another run holds the verification")
             return None
         ref = _subject(verification)
@@ -428,6 +431,35 @@ def _load(
         verification_id=verification.id,
     )
     return given, list(verification.checks), verification.tenant_id, claimed_until
+
+
+UNFINISHED_RUNS_LIMIT = 3
+"""The default of ``KYC_UNFINISHED_RUNS_LIMIT``."""
+
+
+def unfinished_runs_limit(deps: CheckDependencies) -> int:
+    """How many runs in a row may stop before recording before a reviewer takes over
+    (``KYC_UNFINISHED_RUNS_LIMIT``, checked at start)."""
+    return int(str(deps.settings.get("UNFINISHED_RUNS_LIMIT") or UNFINISHED_RUNS_LIMIT))
+
+
+def _give_up(
+    deps: CheckDependencies, uow: UnitOfWork, verification: Verification, token: datetime | None
+) -> None:
+    """Send a verification whose runs kept stopping unfinished to review, instead of a run
+    that would likely stop again (this run's lease token must still be current)."""
+    if token is not None and verification.next_attempt_at != token:
+        log.info("stale run dropped: another run holds the verification")
+        return
+    runs = verification.unfinished_runs
+    verification.give_up_unfinished(deps.clock())
+    try:
+        save(uow, verification)
+    except Conflict:  # moved meanwhile (canceled, erased, given up by another run)
+        log.info("give-up dropped: the verification moved meanwhile")
+        return
+    uow.commit()
+    log.warning("checks given up after %d unfinished runs: the verification is in review", runs)
 
 
 def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:
@@ -479,6 +511,7 @@ def _apply(
     """Move the verification as the run's result says."""
     settings = deps.settings
     now = deps.clock()
+    verification.run_finished()
     if result.partial:
         until = _after(now + lease(deps), verification.next_attempt_at)
         verification.keep_checks(result.checks, now, until)

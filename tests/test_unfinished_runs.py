@@ -1,0 +1,70 @@
+"""Issue 15, a poison verification: runs that keep stopping before they record (their worker
+killed each time) end in review, on SQLite and PostgreSQL — the counting is in SQL
+(``claim_attempt(run=True)``, ``hold_lease``) and a recorded run resets it. The rules are in
+``tests/test_use_cases.py``; here the repository and the give-up on real databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from kyc_service.persistence.tables import EventRow, VerificationRow
+from kyc_service.services import pipeline
+from kyc_service.services.events import save
+from tests.helpers import seed_verification
+
+
+def stored(app: Flask, verification_id: str):
+    with app.extensions["kyc"].unit_of_work() as uow:
+        return uow.verifications.by_id(verification_id)
+
+
+def test_started_runs_are_counted_in_sql_and_a_recorded_run_ends_them(app, auth) -> None:
+    verification_id = seed_verification(app, auth, status="processing")
+    kyc = app.extensions["kyc"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    first, second, third = (now + timedelta(seconds=n) for n in (10, 20, 30))
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.hold_lease(verification_id, first)  # an in-process run
+        uow.commit()
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.claim_attempt(verification_id, first, second)  # a retry claim
+        uow.commit()
+    assert stored(app, verification_id).unfinished_runs == 1
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.claim_attempt(verification_id, second, third, run=True)
+        assert not uow.verifications.claim_attempt(verification_id, second, third, run=True)
+        uow.commit()
+    assert stored(app, verification_id).unfinished_runs == 2
+    with kyc.unit_of_work() as uow:
+        verification = uow.verifications.by_id(verification_id, for_update=True)
+        verification.run_finished()
+        save(uow, verification)
+        uow.commit()
+    assert stored(app, verification_id).unfinished_runs == 0
+
+
+def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth) -> None:
+    verification_id = seed_verification(app, auth, status="processing")
+    kyc = app.extensions["kyc"]
+    token = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    with kyc.unit_of_work() as uow:
+        uow.session.execute(
+            update(VerificationRow)
+            .where(VerificationRow.id == verification_id)
+            .values(unfinished_runs=pipeline.UNFINISHED_RUNS_LIMIT, next_attempt_at=token)
+        )
+        uow.commit()
+    pipeline.run_checks(kyc, verification_id, token.isoformat())
+    verification = stored(app, verification_id)
+    assert verification.status.value == "in_review"
+    assert verification.last_error.code == "checks_incomplete"
+    assert verification.next_attempt_at is None
+    pipeline.run_checks(kyc, verification_id, token.isoformat())  # a redelivery: nothing
+    with kyc.unit_of_work() as uow:
+        events = uow.session.scalars(
+            select(EventRow.type).where(EventRow.verification_id == verification_id)
+        ).all()
+    assert list(events).count("verification.in_review") == 1
