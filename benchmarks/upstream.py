@@ -1,6 +1,6 @@
 """Issue 12: what an ``http`` verifier adapter adds to a round trip (``BENCH_ONLY=upstream``).
 
-The partner verifier sandbox (``kyc-service sandbox-verifiers``, werkzeug, threaded, keep-alive,
+The partner verifier sandbox (``kyc-service sandbox-verifiers``: gunicorn, threads, keep-alive,
 no added latency) runs in its own process on 127.0.0.1. One client thread then alternates,
 call by call after a warm-up, between:
 

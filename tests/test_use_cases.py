@@ -337,6 +337,30 @@ def test_a_verification_whose_runs_keep_dying_goes_to_review_not_round_forever(k
     assert pipeline.retry_pending(kyc) == 0  # never picked up again
 
 
+def test_on_a_worker_pool_a_run_dying_in_its_upstream_stage_still_counts(kyc) -> None:
+    """Two stages (issue 15's worker pool): every retried message runs the local stage
+    again, which records and hands on; only its own claim is undone, so three upstream
+    stages killed in a row still send the verification to review (a reset there would
+    have had it round for ever)."""
+    verification_id, _ = submitted(kyc)
+
+    def dies(*_args, **_kwargs):
+        raise WorkerDied
+
+    kyc.adapters.identity.verify = dies
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    for run in range(3):
+        upstream_token = pipeline.run_local_checks(kyc, verification_id, token)
+        assert upstream_token, "the local stage hands on"
+        a_run_that_dies(kyc, verification_id, upstream_token)
+        assert stored(kyc, verification_id).unfinished_runs == run + 1
+        token = lapsed_claim(kyc)
+    assert pipeline.run_local_checks(kyc, verification_id, token) is None
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.IN_REVIEW
+    assert verification.last_error.code == "checks_incomplete"
+
+
 def test_a_run_that_records_ends_the_unfinished_count(kyc) -> None:
     """Two runs killed, then one that finishes: decided as its data calls for."""
     verification_id, _ = submitted(kyc)

@@ -397,8 +397,13 @@ class Verification:
         self.updated_at = now
 
     def run_finished(self) -> None:
-        """A run of the checks recorded its results: the unfinished ones before it are over."""
+        """A run of the checks recorded its outcome: the unfinished ones before it are over."""
         self.unfinished_runs = 0
+
+    def stage_finished(self) -> None:
+        """A first stage (the local checks) recorded and hands on: only its own claim is
+        undone, so a run that then dies in the next stage still counts."""
+        self.unfinished_runs = max(0, self.unfinished_runs - 1)
 
     def give_up_unfinished(self, now: datetime) -> None:
         """Its runs kept stopping before they finished: no run again, a reviewer decides."""

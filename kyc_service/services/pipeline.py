@@ -459,7 +459,11 @@ def _give_up(
         log.info("give-up dropped: the verification moved meanwhile")
         return
     uow.commit()
-    log.warning("checks given up after %d unfinished runs: the verification is in review", runs)
+    log.warning(
+        "checks of %s given up after %d unfinished runs: the verification is in review",
+        verification.id,
+        runs,
+    )
 
 
 def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:
@@ -511,12 +515,14 @@ def _apply(
     """Move the verification as the run's result says."""
     settings = deps.settings
     now = deps.clock()
-    verification.run_finished()
     if result.partial:
+        verification.stage_finished()
         until = _after(now + lease(deps), verification.next_attempt_at)
         verification.keep_checks(result.checks, now, until)
         result.next_lease = lease_token(verification)
-    elif result.upstream_down:
+        return
+    verification.run_finished()
+    if result.upstream_down:
         verification.schedule_retry(
             result.checks,
             now,
