@@ -81,10 +81,14 @@ class FakeVerifications:
     def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
         return self._out(self.state.verifications.get(verification_id))
 
-    def save(self, verification: Verification, *, strict: bool = False) -> None:
+    def save(
+        self, verification: Verification, *, strict: bool = False, lease: datetime | None = None
+    ) -> None:
         stored = self.state.verifications.get(verification.id)
         if stored is None or stored.status != verification.loaded_status:
             raise Conflict("the verification changed meanwhile; read it again")
+        if lease is not None and stored.next_attempt_at != lease:
+            raise Conflict("another run claimed the verification")
         kept = copy.deepcopy(verification)
         kept.changes = []
         self.state.verifications[verification.id] = kept

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from kyc_service.domain.errors import Conflict
 from kyc_service.persistence.tables import EventRow, VerificationRow
 from kyc_service.services import pipeline
 from kyc_service.services.events import save
@@ -68,3 +70,27 @@ def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth
             select(EventRow.type).where(EventRow.verification_id == verification_id)
         ).all()
     assert list(events).count("verification.in_review") == 1
+
+
+def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) -> None:
+    """The record of a run checks its lease in the write itself: on SQLite a read takes no
+    row lock, so a claim committed between ``_record``'s read and its write would otherwise
+    be overwritten (its lease and its count lost)."""
+    verification_id = seed_verification(app, auth, status="processing")
+    kyc = app.extensions["kyc"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    held, newer = now + timedelta(seconds=10), now + timedelta(seconds=20)
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.hold_lease(verification_id, held)
+        uow.commit()
+    with kyc.unit_of_work() as uow:
+        verification = uow.verifications.by_id(verification_id)
+    with kyc.unit_of_work() as uow:  # the periodic retry claims it meanwhile
+        assert uow.verifications.claim_attempt(verification_id, held, newer, run=True)
+        uow.commit()
+    with kyc.unit_of_work() as uow:
+        verification.run_finished()
+        with pytest.raises(Conflict):
+            save(uow, verification, lease=held)
+    after = stored(app, verification_id)
+    assert (after.next_attempt_at, after.unfinished_runs) == (newer, 2)

@@ -137,15 +137,21 @@ class SqlVerificationRepository:
         query = select(VerificationRow.__table__).where(COLUMNS.id == verification_id)
         return self._one(query.with_for_update() if for_update else query)
 
-    def save(self, verification: Verification, *, strict: bool = False) -> None:
+    def save(
+        self, verification: Verification, *, strict: bool = False, lease: datetime | None = None
+    ) -> None:
         """Write the entity back, only if its status is still the one it was loaded with
-        (``strict``: only if the row was not written at all since it was loaded)."""
+        (``strict``: only if the row was not written at all since it was loaded; ``lease``:
+        only if its next attempt is still that, unclaimed by another run — SQLite takes no
+        row lock on read, so the check is in the write)."""
         loaded = getattr(verification, "loaded_status", None) or verification.status
         query = update(VerificationRow).where(
             COLUMNS.id == verification.id, COLUMNS.status == loaded.value
         )
         if strict and verification.loaded_updated_at is not None:
             query = query.where(COLUMNS.updated_at == verification.loaded_updated_at)
+        if lease is not None:
+            query = query.where(COLUMNS.next_attempt_at == lease)
         result = self.session.execute(query.values(**to_values(verification)))
         if (result.rowcount or 0) != 1:
             raise Conflict("the verification changed meanwhile; read it again")

@@ -39,9 +39,12 @@ class VerificationRepository(Protocol):
     def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
         """Return a verification by id alone (locked for this transaction if asked)."""
 
-    def save(self, verification: Verification, *, strict: bool = False) -> None:
+    def save(
+        self, verification: Verification, *, strict: bool = False, lease: datetime | None = None
+    ) -> None:
         """Store the changes; refuse (409) if its status changed since it was loaded
-        (``strict``: if the verification was written at all since)."""
+        (``strict``: if the verification was written at all since; ``lease``: if its next
+        attempt is no longer that — another run claimed it)."""
 
     def page(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kyc_service.domain.events import Event
 from kyc_service.domain.ids import new_id
 from kyc_service.domain.verification import Status, Verification
@@ -10,14 +12,20 @@ from kyc_service.services.representation import verification_object
 
 
 def save(
-    uow: UnitOfWork, verification: Verification, *, new: bool = False, strict: bool = False
+    uow: UnitOfWork,
+    verification: Verification,
+    *,
+    new: bool = False,
+    strict: bool = False,
+    lease: datetime | None = None,
 ) -> None:
     """Store the verification (409 if its status moved meanwhile — with ``strict``, if
-    anything was written meanwhile) and record its status events."""
+    anything was written meanwhile; with ``lease``, if another run claimed it since) and
+    record its status events."""
     if new:
         uow.verifications.add(verification)
     else:
-        uow.verifications.save(verification, strict=strict)
+        uow.verifications.save(verification, strict=strict, lease=lease)
     for status in verification.drain_changes():
         record_status_event(uow, verification, status)
 

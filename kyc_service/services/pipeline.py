@@ -454,7 +454,7 @@ def _give_up(
     runs = verification.unfinished_runs
     verification.give_up_unfinished(deps.clock())
     try:
-        save(uow, verification)
+        save(uow, verification, lease=token)
     except Conflict:  # moved meanwhile (canceled, erased, given up by another run)
         log.info("give-up dropped: the verification moved meanwhile")
         return
@@ -501,8 +501,8 @@ def _record(
             return False
         _apply(deps, uow, verification, result)
         try:
-            save(uow, verification)
-        except Conflict:  # moved meanwhile (canceled, erased): its new state stands
+            save(uow, verification, lease=held)
+        except Conflict:  # moved meanwhile (canceled, erased, claimed): its new state stands
             log.info("check results dropped: the verification moved meanwhile")
             return False
         uow.commit()
