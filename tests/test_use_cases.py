@@ -294,6 +294,11 @@ class WorkerDied(BaseException):
     """A run stopping where it stands, as when its worker process is killed."""
 
 
+def dies(*_args, **_kwargs) -> None:
+    """A verifier call whose worker is killed."""
+    raise WorkerDied
+
+
 def a_run_that_dies(kyc: FakeServices, verification_id: str, token: str | None) -> None:
     """Start a run whose verifier call kills it: it claimed, and records nothing."""
     with pytest.raises(WorkerDied):
@@ -314,9 +319,6 @@ def test_a_verification_whose_runs_keep_dying_goes_to_review_not_round_forever(k
     ``KYC_UNFINISHED_RUNS_LIMIT`` (3) unfinished runs in a row the next run asks no verifier
     and sends it to review, with its reason and one ``verification.in_review`` event."""
     verification_id, _ = submitted(kyc)
-
-    def dies(*_args, **_kwargs):
-        raise WorkerDied
 
     kyc.adapters.identity.verify = dies
     token = pipeline.lease_token(stored(kyc, verification_id))
@@ -343,9 +345,6 @@ def test_on_a_worker_pool_a_run_dying_in_its_upstream_stage_still_counts(kyc) ->
     stages killed in a row still send the verification to review (a reset there would
     have had it round for ever)."""
     verification_id, _ = submitted(kyc)
-
-    def dies(*_args, **_kwargs):
-        raise WorkerDied
 
     kyc.adapters.identity.verify = dies
     token = pipeline.lease_token(stored(kyc, verification_id))
@@ -411,9 +410,6 @@ def test_an_upstream_outage_s_retries_are_runs_that_finished(kyc) -> None:
 def test_the_unfinished_run_limit_follows_the_setting(kyc) -> None:
     kyc.settings["UNFINISHED_RUNS_LIMIT"] = "1"
     verification_id, _ = submitted(kyc)
-
-    def dies(*_args, **_kwargs):
-        raise WorkerDied
 
     kyc.adapters.identity.verify = dies
     a_run_that_dies(kyc, verification_id, pipeline.lease_token(stored(kyc, verification_id)))
