@@ -731,6 +731,8 @@ class Dribbler:
                 connection, _ = self.listener.accept()
             except TimeoutError:
                 continue
+            except OSError:  # the listener closed by ``stop`` while it waited
+                return
             threading.Thread(target=self._dribble, args=(connection,), daemon=True).start()
 
     def _dribble(self, connection: socket.socket) -> None:
