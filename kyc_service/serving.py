@@ -163,7 +163,8 @@ def serve_app(app: Any, host: str, port: int, threads: int, log_level: str) -> N
     connections kept alive between calls, every log line JSON, nothing in argv."""
     from kyc_service.observability.logs import gunicorn_log_config
 
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    bracketed = ":" in host and not host.startswith("[")  # an IPv6 address, bare
+    bind = f"[{host}]:{port}" if bracketed else f"{host}:{port}"
     AppServer(
         app,
         {

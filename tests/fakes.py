@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from kyc_service.config import DEFAULTS
 from kyc_service.domain.access import Mode
 from kyc_service.domain.errors import Conflict, UpstreamUnavailable
 from kyc_service.domain.events import Event
@@ -465,7 +466,11 @@ class FakeServices:
     database: FakeDatabase = field(default_factory=FakeDatabase)
     adapters: FakeAdapters = field(default_factory=FakeAdapters)
     settings: dict[str, Any] = field(
-        default_factory=lambda: {"UPSTREAM_RETRY_LIMIT": 5, "UPSTREAM_RETRY_SECONDS": 60}
+        default_factory=lambda: {
+            "UPSTREAM_RETRY_LIMIT": 5,
+            "UPSTREAM_RETRY_SECONDS": 60,
+            "UNFINISHED_RUNS_LIMIT": DEFAULTS["UNFINISHED_RUNS_LIMIT"],
+        }
     )
 
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ killed each time) end in review, on SQLite and PostgreSQL — the counting is in
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from flask import Flask
@@ -15,7 +16,9 @@ from kyc_service.domain.errors import Conflict
 from kyc_service.persistence.tables import EventRow, VerificationRow
 from kyc_service.services import pipeline
 from kyc_service.services.events import save
+from tests.conftest import assert_error
 from tests.helpers import seed_verification
+from tests.test_races import at_once
 
 
 def stored(app: Flask, verification_id: str):
@@ -48,28 +51,38 @@ def test_started_runs_are_counted_in_sql_and_a_recorded_run_ends_them(app, auth)
     assert stored(app, verification_id).unfinished_runs == 0
 
 
-def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth) -> None:
+def stuck(app: Flask, auth: dict[str, str]) -> tuple[str, datetime]:
+    """A processing verification whose last runs all stopped unfinished; its lease token."""
     verification_id = seed_verification(app, auth, status="processing")
-    kyc = app.extensions["kyc"]
     token = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
-    with kyc.unit_of_work() as uow:
+    with app.extensions["kyc"].unit_of_work() as uow:
         uow.session.execute(
             update(VerificationRow)
             .where(VerificationRow.id == verification_id)
-            .values(unfinished_runs=pipeline.UNFINISHED_RUNS_LIMIT, next_attempt_at=token)
+            .values(unfinished_runs=app.config["UNFINISHED_RUNS_LIMIT"], next_attempt_at=token)
         )
         uow.commit()
+    return verification_id, token
+
+
+def in_review_events(app: Flask, verification_id: str) -> int:
+    with app.extensions["kyc"].unit_of_work() as uow:
+        events = uow.session.scalars(
+            select(EventRow.type).where(EventRow.verification_id == verification_id)
+        ).all()
+    return list(events).count("verification.in_review")
+
+
+def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth) -> None:
+    verification_id, token = stuck(app, auth)
+    kyc = app.extensions["kyc"]
     pipeline.run_checks(kyc, verification_id, token.isoformat())
     verification = stored(app, verification_id)
     assert verification.status.value == "in_review"
     assert verification.last_error.code == "checks_incomplete"
     assert verification.next_attempt_at is None
     pipeline.run_checks(kyc, verification_id, token.isoformat())  # a redelivery: nothing
-    with kyc.unit_of_work() as uow:
-        events = uow.session.scalars(
-            select(EventRow.type).where(EventRow.verification_id == verification_id)
-        ).all()
-    assert list(events).count("verification.in_review") == 1
+    assert in_review_events(app, verification_id) == 1
 
 
 def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) -> None:
@@ -94,3 +107,35 @@ def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) ->
             save(uow, verification, lease=held)
     after = stored(app, verification_id)
     assert (after.next_attempt_at, after.unfinished_runs) == (newer, 2)
+
+
+def test_two_runs_giving_up_at_once_leave_one_review_and_one_event(app, auth) -> None:
+    """A message and its redelivery, run in parallel threads (their transactions interleave
+    in the database): one moves the verification to review, the other finds it moved."""
+    verification_id, token = stuck(app, auth)
+    kyc = app.extensions["kyc"]
+    run = partial(pipeline.run_checks, kyc, verification_id, token.isoformat())
+    at_once(run, run)
+    assert stored(app, verification_id).status.value == "in_review"
+    assert in_review_events(app, verification_id) == 1
+
+
+def test_a_cancel_racing_the_give_up_leaves_one_consistent_state(app, client, auth) -> None:
+    """Cancel ‖ give-up, in parallel threads. Either the cancel lands first (canceled; the
+    give-up finds it moved and writes nothing) or the give-up does: in review with its one
+    event, and the cancel that read it still processing answers 409 ``invalid_state`` (read
+    it again) — a cancel sent again then cancels. Never in review after canceled."""
+    verification_id, token = stuck(app, auth)
+    kyc = app.extensions["kyc"]
+    path = f"/v1/verifications/{verification_id}/cancel"
+    cancel = partial(app.test_client().post, path, headers=auth)
+    give_up = partial(pipeline.run_checks, kyc, verification_id, token.isoformat())
+    answer, _ = at_once(cancel, give_up)
+    if answer.status_code == 409:
+        assert_error(answer, 409, "conflict", "invalid_state")
+        assert stored(app, verification_id).status.value == "in_review"
+        assert in_review_events(app, verification_id) == 1
+        answer = client.post(path, headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    assert stored(app, verification_id).status.value == "canceled"
+    assert in_review_events(app, verification_id) <= 1

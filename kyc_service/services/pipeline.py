@@ -433,14 +433,10 @@ def _load(
     return given, list(verification.checks), verification.tenant_id, claimed_until
 
 
-UNFINISHED_RUNS_LIMIT = 3
-"""The default of ``KYC_UNFINISHED_RUNS_LIMIT``."""
-
-
 def unfinished_runs_limit(deps: CheckDependencies) -> int:
     """How many runs in a row may stop before recording before a reviewer takes over
     (``KYC_UNFINISHED_RUNS_LIMIT``, checked at start)."""
-    return int(str(deps.settings.get("UNFINISHED_RUNS_LIMIT") or UNFINISHED_RUNS_LIMIT))
+    return int(str(deps.settings["UNFINISHED_RUNS_LIMIT"]))
 
 
 def _give_up(
