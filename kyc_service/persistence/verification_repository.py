@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.checks import CheckResult, ErrorInfo
@@ -29,9 +29,12 @@ from kyc_service.domain.verification import (
 )
 from kyc_service.persistence.tables import VerificationRow
 
-COLUMNS = VerificationRow.__table__.c
-_INSERT = insert(VerificationRow.__table__).returning(COLUMNS.seq)
+TABLE = VerificationRow.__table__
+COLUMNS = TABLE.c
+_INSERT = insert(TABLE).returning(COLUMNS.seq)
 """Built once: a new verification is one plain insert (SQLAlchemy reuses its compiled form)."""
+_SAVES: dict[tuple[bool, bool], Update] = {}
+"""The conditional UPDATEs of ``save``, built once per kind (strict, leased)."""
 
 
 def to_entity(row: Any) -> Verification:
@@ -103,6 +106,26 @@ def to_values(verification: Verification) -> dict[str, Any]:
     }
 
 
+def _save_statement(strict: bool, leased: bool) -> Update:
+    """The UPDATE of every column but ``seq``, where the id and the loaded status match
+    (``strict``: and the loaded ``updated_at``; ``leased``: and the lease), built once per
+    kind: a Core statement with bound values, so a save builds no SQL."""
+    statement = _SAVES.get((strict, leased))
+    if statement is None:
+        statement = update(TABLE).where(
+            COLUMNS.id == bindparam("if_id"), COLUMNS.status == bindparam("if_status")
+        )
+        if strict:
+            statement = statement.where(COLUMNS.updated_at == bindparam("if_updated_at"))
+        if leased:
+            statement = statement.where(COLUMNS.next_attempt_at == bindparam("if_lease"))
+        statement = statement.values(
+            {c.name: bindparam(c.name, type_=c.type) for c in TABLE.columns if c.name != "seq"}
+        )
+        _SAVES[(strict, leased)] = statement
+    return statement
+
+
 class SqlVerificationRepository:
     """Verifications, always within one tenant and mode (by id alone for workers)."""
 
@@ -125,7 +148,7 @@ class SqlVerificationRepository:
     def get(self, tenant_id: str, mode: str, verification_id: str) -> Verification | None:
         """Return the verification if it belongs to this tenant and mode."""
         return self._one(
-            select(VerificationRow.__table__).where(
+            select(TABLE).where(
                 COLUMNS.id == verification_id,
                 COLUMNS.tenant_id == tenant_id,
                 COLUMNS.mode == mode,
@@ -134,7 +157,7 @@ class SqlVerificationRepository:
 
     def by_id(self, verification_id: str, *, for_update: bool = False) -> Verification | None:
         """Return a verification by id alone (for workers; never for a tenant's request)."""
-        query = select(VerificationRow.__table__).where(COLUMNS.id == verification_id)
+        query = select(TABLE).where(COLUMNS.id == verification_id)
         return self._one(query.with_for_update() if for_update else query)
 
     def save(
@@ -145,14 +168,15 @@ class SqlVerificationRepository:
         only if its next attempt is still that, unclaimed by another run — SQLite takes no
         row lock on read, so the check is in the write)."""
         loaded = getattr(verification, "loaded_status", None) or verification.status
-        query = update(VerificationRow).where(
-            COLUMNS.id == verification.id, COLUMNS.status == loaded.value
-        )
-        if strict and verification.loaded_updated_at is not None:
-            query = query.where(COLUMNS.updated_at == verification.loaded_updated_at)
-        if lease is not None:
-            query = query.where(COLUMNS.next_attempt_at == lease)
-        result = self.session.execute(query.values(**to_values(verification)))
+        strict = strict and verification.loaded_updated_at is not None
+        conditions = {
+            "if_id": verification.id,
+            "if_status": loaded.value,
+            "if_updated_at": verification.loaded_updated_at if strict else None,
+            "if_lease": lease,
+        }
+        statement = _save_statement(strict, lease is not None)
+        result = self.session.execute(statement, to_values(verification) | conditions)
         if (result.rowcount or 0) != 1:
             raise Conflict("the verification changed meanwhile; read it again")
         verification.loaded_status = verification.status
@@ -170,9 +194,7 @@ class SqlVerificationRepository:
     ) -> Sequence[Verification]:
         """Return up to ``limit`` verifications after ``after_seq``: newest first (older
         than it), or ``oldest_first`` (newer than it)."""
-        query = select(VerificationRow.__table__).where(
-            COLUMNS.tenant_id == tenant_id, COLUMNS.mode == mode
-        )
+        query = select(TABLE).where(COLUMNS.tenant_id == tenant_id, COLUMNS.mode == mode)
         for name, value in (filters or {}).items():
             query = query.where(COLUMNS[name] == value)
         if after_seq is not None:
@@ -185,7 +207,7 @@ class SqlVerificationRepository:
     def of_subject(self, ref: SubjectRef, *, for_update: bool = False) -> Sequence[Verification]:
         """Return every verification of one subject, oldest first."""
         query = (
-            select(VerificationRow.__table__)
+            select(TABLE)
             .where(
                 COLUMNS.tenant_id == ref.tenant_id,
                 COLUMNS.mode == ref.mode,
@@ -222,7 +244,7 @@ class SqlVerificationRepository:
         """Move a processing verification's next attempt to ``until``: a run starts (one
         more unfinished run until it records)."""
         result = self.session.execute(
-            update(VerificationRow)
+            update(TABLE)
             .where(COLUMNS.id == verification_id, COLUMNS.status == Status.PROCESSING.value)
             .values(next_attempt_at=until, unfinished_runs=COLUMNS.unfinished_runs + 1)
         )
@@ -237,7 +259,7 @@ class SqlVerificationRepository:
         if run:
             values["unfinished_runs"] = COLUMNS.unfinished_runs + 1
         result = self.session.execute(
-            update(VerificationRow)
+            update(TABLE)
             .where(COLUMNS.id == verification_id, COLUMNS.next_attempt_at == seen)
             .values(values)
         )

@@ -14,13 +14,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.encoding import encode_bytes
 from kyc_service.domain.ids import new_id
 from kyc_service.observability.masking import mask_text
 from kyc_service.persistence.tables import AuditChainRow, AuditEventRow
+
+_HEADS = AuditChainRow.__table__
+_TAKE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == bindparam("chain"))
+    .values(last_seq=_HEADS.c.last_seq + 1)
+    .returning(_HEADS.c.last_hash)
+)
+_MOVE_HEAD = (
+    update(_HEADS).where(_HEADS.c.id == bindparam("chain")).values(last_hash=bindparam("hash"))
+)
+_INSERT_EVENT = insert(AuditEventRow.__table__)
+_EVENT_COLUMNS = tuple(c.name for c in AuditEventRow.__table__.columns if c.name != "seq")
+"""Built once: an append is three plain statements (no ORM flush, no SQL built per event)."""
 
 GENESIS = "genesis"
 CHAINS = 8
@@ -102,21 +116,11 @@ class AuditLog:
             details=masked,
         )
         event.chain = chain_of(tenant_id, reference)
-        head = AuditChainRow.id == event.chain
-        event.prev_hash = session.execute(
-            update(AuditChainRow)
-            .where(head)
-            .values(last_seq=AuditChainRow.last_seq + 1)
-            .returning(AuditChainRow.last_hash),
-            execution_options={"synchronize_session": False},
-        ).scalar_one()
+        event.prev_hash = session.execute(_TAKE_HEAD, {"chain": event.chain}).scalar_one()
         event.created_at = self.clock()  # once the head is held: the chain's order is time's
         event.hash = event_hash(event)
-        session.add(event)
-        session.execute(
-            update(AuditChainRow).where(head).values(last_hash=event.hash),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _EVENT_COLUMNS})
+        session.execute(_MOVE_HEAD, {"chain": event.chain, "hash": event.hash})
         return event
 
     def verify(self, session: Session, batch: int = 1000) -> ChainBreak | None:

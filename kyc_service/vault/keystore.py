@@ -31,6 +31,8 @@ class KeyStore:
         self.wrapper = wrapper
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        """One SELECT alone needs no transaction: no BEGIN and ROLLBACK around each read."""
         self._index_key: bytes | None = None
         self._lock = threading.Lock()
 
@@ -67,7 +69,7 @@ class KeyStore:
 
     def get(self, key_id: str) -> bytes | None:
         """Return the unwrapped data key, or None once it was destroyed."""
-        with self.engine.connect() as connection:
+        with self._reads.connect() as connection:
             row = connection.execute(_SELECT_KEY, {"key_id": key_id}).first()
         if row is None:
             return None
