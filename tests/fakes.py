@@ -329,6 +329,11 @@ class FakeVault:
             raise DataUnavailable("erased")
         return uow.working.documents[document_id][3], "image/jpeg"
 
+    def unreadable(self, uow: Any, ref: SubjectRef) -> str | None:
+        if ref in uow.working.erased:
+            return "erased"
+        return None if any(key[0] == ref for key in uow.working.fields) else "not_held"
+
     def record_decision(
         self, uow: Any, ref: SubjectRef, verification_id: str, decided_at: datetime
     ) -> None:

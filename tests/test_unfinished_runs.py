@@ -13,11 +13,12 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from kyc_service.domain.errors import Conflict
-from kyc_service.persistence.tables import EventRow, VerificationRow
+from kyc_service.domain.sealing import SubjectRef
+from kyc_service.persistence.tables import EventRow, SubjectRow, VerificationRow
 from kyc_service.services import pipeline
 from kyc_service.services.events import save
 from tests.conftest import assert_error
-from tests.helpers import seed_verification
+from tests.helpers import principal_of, seed_verification
 from tests.test_races import at_once
 
 
@@ -52,10 +53,15 @@ def test_started_runs_are_counted_in_sql_and_a_recorded_run_ends_them(app, auth)
 
 
 def stuck(app: Flask, auth: dict[str, str]) -> tuple[str, datetime]:
-    """A processing verification whose last runs all stopped unfinished; its lease token."""
+    """A processing verification whose last runs all stopped unfinished, its subject's
+    data held (sealed); its lease token."""
     verification_id = seed_verification(app, auth, status="processing")
     token = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     with app.extensions["kyc"].unit_of_work() as uow:
+        fields = {"name": "张三", "id_number": "11010519491231002X"}
+        app.extensions["kyc"].vault.put_fields(
+            uow, subject_of(app, auth), verification_id, fields, ["kyc"]
+        )
         uow.session.execute(
             update(VerificationRow)
             .where(VerificationRow.id == verification_id)
@@ -63,6 +69,12 @@ def stuck(app: Flask, auth: dict[str, str]) -> tuple[str, datetime]:
         )
         uow.commit()
     return verification_id, token
+
+
+def subject_of(app: Flask, auth: dict[str, str]) -> SubjectRef:
+    """The data subject of the verifications ``seed_verification`` makes."""
+    principal = principal_of(app, auth)
+    return SubjectRef(principal.tenant_id, principal.mode.value, "user-1")
 
 
 def in_review_events(app: Flask, verification_id: str) -> int:
@@ -83,6 +95,29 @@ def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth
     assert verification.next_attempt_at is None
     pipeline.run_checks(kyc, verification_id, token.isoformat())  # a redelivery: nothing
     assert in_review_events(app, verification_id) == 1
+
+
+def test_past_the_limit_with_its_data_past_retention_it_is_cancelled_not_reviewed(
+    app, auth
+) -> None:
+    """The give-up looks at the data first: a subject past its retention (the sweep not yet
+    run) cannot be reviewed, so the verification is cancelled with ``data_expired``, as a
+    run would have done on opening the data."""
+    verification_id, token = stuck(app, auth)
+    ref = subject_of(app, auth)
+    with app.extensions["kyc"].unit_of_work() as uow:
+        uow.session.execute(
+            update(SubjectRow)
+            .where(SubjectRow.reference == ref.reference, SubjectRow.tenant_id == ref.tenant_id)
+            .values(retain_until=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        uow.commit()
+    pipeline.run_checks(app.extensions["kyc"], verification_id, token.isoformat())
+    verification = stored(app, verification_id)
+    assert verification.status.value == "canceled"
+    assert verification.last_error.code == "data_expired"
+    assert verification.redacted
+    assert in_review_events(app, verification_id) == 0
 
 
 def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) -> None:

@@ -339,6 +339,29 @@ def test_a_verification_whose_runs_keep_dying_goes_to_review_not_round_forever(k
     assert pipeline.retry_pending(kyc) == 0  # never picked up again
 
 
+def test_a_poison_verification_whose_data_is_gone_is_cancelled_not_sent_to_review(kyc) -> None:
+    """Past the limit, the give-up looks at the data first: erased meanwhile (or past its
+    retention), no reviewer could see it, so it is cancelled as a run opening the data would
+    have done — one ``verification.canceled`` event, no review, nothing asked."""
+    verification_id, _ = submitted(kyc)
+    kyc.adapters.identity.verify = dies
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    for _ in range(3):
+        a_run_that_dies(kyc, verification_id, token)
+        token = lapsed_claim(kyc)
+    with kyc.unit_of_work() as uow:
+        uow.working.erased[SubjectRef("ten_1", "test", "user-1")] = kyc.clock()
+        uow.commit()
+    ledger_before = len(kyc.state.upstream_calls)
+    pipeline.run_checks(kyc, verification_id, token)
+    verification = stored(kyc, verification_id)
+    assert verification.status == Status.CANCELED
+    assert verification.last_error.code == "subject_erased"
+    assert len(kyc.state.upstream_calls) == ledger_before
+    assert "verification.in_review" not in event_types(kyc, verification_id)
+    assert event_types(kyc, verification_id).count("verification.canceled") == 1
+
+
 def test_on_a_worker_pool_a_run_dying_in_its_upstream_stage_still_counts(kyc) -> None:
     """Two stages (issue 15's worker pool): every retried message runs the local stage
     again, which records and hands on; only its own claim is undone, so three upstream

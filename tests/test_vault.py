@@ -507,6 +507,32 @@ def test_the_chain_holds_under_concurrent_openings(rig: Rig) -> None:
     assert verify_chain(rig) is None
 
 
+def test_what_a_transaction_staged_is_written_before_the_chain_head_is_taken(rig: Rig) -> None:
+    """The head is held from its taking to the commit: a change staged just before an
+    audited event (a consent granting withdrawn purposes again) is sent before the head is
+    taken, not while it is held (the audit's statements are plain SQL: the session flushes
+    before them as before ORM ones)."""
+    from sqlalchemy import event
+
+    (held,) = seed(rig, make_people(1, seed=61))
+    with rig.sessions() as session:
+        subject_row(session, held.ref).withdrawn_purposes = ["marketing"]
+        session.commit()
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(statement.split()[:2]))
+
+    event.listen(rig.engine, "before_cursor_execute", note)
+    try:
+        with rig.sessions() as session:
+            rig.vault.consent_given(session, held.ref, ["marketing"], actor=OPS)
+            session.commit()
+    finally:
+        event.remove(rig.engine, "before_cursor_execute", note)
+    assert sent.index("UPDATE subjects") < sent.index("UPDATE audit_chain"), sent
+
+
 def test_cli_audit_verify(sqlite_url: str, sqlite_keystore_url: str) -> None:
     kek = kek_document("kek-1")
     rig = build_rig(sqlite_url, sqlite_keystore_url, LocalKeyWrapper.from_settings({"key": kek}))

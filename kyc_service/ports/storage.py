@@ -406,6 +406,11 @@ class SealedStore(Protocol):
     ) -> tuple[bytes, str]:
         """Open a document image (audited); DataUnavailable when gone."""
 
+    def unreadable(self, uow: UnitOfWork, ref: SubjectRef) -> str | None:
+        """Why the subject's data can no longer be opened (``not_held``, ``erased``,
+        ``past_retention``: the reasons of DataUnavailable), or None while it can; opens
+        nothing."""
+
     def record_decision(
         self, uow: UnitOfWork, ref: SubjectRef, verification_id: str, decided_at: datetime
     ) -> None:

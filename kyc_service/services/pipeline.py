@@ -26,7 +26,14 @@ import numpy as np
 
 from kyc_service.domain import sealed_fields as sealed
 from kyc_service.domain.access import Mode
-from kyc_service.domain.checks import DATA_EXPIRED, SUBJECT_ERASED, CheckResult, CheckStatus, check
+from kyc_service.domain.checks import (
+    DATA_EXPIRED,
+    SUBJECT_ERASED,
+    CheckResult,
+    CheckStatus,
+    ErrorInfo,
+    check,
+)
 from kyc_service.domain.document_policy import document_quality_check
 from kyc_service.domain.errors import Conflict, UpstreamUnavailable
 from kyc_service.domain.face_policy import face_match_check
@@ -443,12 +450,17 @@ def _give_up(
     deps: CheckDependencies, uow: UnitOfWork, verification: Verification, token: datetime | None
 ) -> None:
     """Send a verification whose runs kept stopping unfinished to review, instead of a run
-    that would likely stop again (this run's lease token must still be current)."""
+    that would likely stop again (this run's lease token must still be current); cancel it
+    instead if its data is gone meanwhile (past retention, erased): no one could review it."""
     if token is not None and verification.next_attempt_at != token:
         log.info("stale run dropped: another run holds the verification")
         return
     runs = verification.unfinished_runs
-    verification.give_up_unfinished(deps.clock())
+    gone = deps.vault.unreadable(uow, _subject(verification))
+    if gone is None:
+        verification.give_up_unfinished(deps.clock())
+    else:
+        verification.erase(deps.clock(), _data_gone_error(gone))
     try:
         save(uow, verification, lease=token)
     except Conflict:  # moved meanwhile (canceled, erased, given up by another run)
@@ -456,15 +468,21 @@ def _give_up(
         return
     uow.commit()
     log.warning(
-        "checks of %s given up after %d unfinished runs: the verification is in review",
+        "checks of %s given up after %d unfinished runs: the verification is %s",
         verification.id,
         runs,
+        verification.status.value,
     )
+
+
+def _data_gone_error(reason: str) -> ErrorInfo:
+    """The error of a verification cancelled because its data is gone for ``reason``."""
+    return DATA_EXPIRED if reason == "past_retention" else SUBJECT_ERASED
 
 
 def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -> None:
     """Cancel a processing verification whose subject's data is gone (erased, expired)."""
-    error = DATA_EXPIRED if reason == "past_retention" else SUBJECT_ERASED
+    error = _data_gone_error(reason)
     with deps.unit_of_work() as uow:
         verification = uow.verifications.by_id(verification_id, for_update=True)
         if verification is None or verification.is_final:

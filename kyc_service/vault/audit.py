@@ -101,7 +101,9 @@ class AuditLog:
         The event is made before the head is taken, and one statement both takes the head
         and reads the previous hash: the head is held for that statement, the event's insert
         and the head's new hash, then until the caller commits — so an audited reading is
-        best the last thing its transaction does.
+        best the last thing its transaction does. What the caller staged in the session is
+        written before the head is taken (the session flushes before any statement, plain
+        SQL included).
         """
         masked = json.loads(mask_text(json.dumps(dict(details or {}), ensure_ascii=False)))
         event = AuditEventRow(

@@ -104,6 +104,19 @@ class SubjectLifecycle(SubjectKeys):
         session.execute(delete(VaultDocumentRow).where(VaultDocumentRow.subject_id == subject_id))
 
     @on_session
+    def unreadable(self, session: Session, ref: SubjectRef) -> str | None:
+        """Why the subject's data can no longer be opened, or None while it can (the checks
+        of an opening, without the key store and without opening anything)."""
+        subject = self._find_subject(session, ref)
+        if subject is None:
+            return "not_held"
+        if subject.erased_at is not None:
+            return "erased"
+        if subject.retain_until <= self.clock():
+            return "past_retention"
+        return None
+
+    @on_session
     def erased_at(self, session: Session, ref: SubjectRef) -> datetime | None:
         """Return when the subject was erased, or None."""
         subject = self._find_subject(session, ref)
