@@ -77,12 +77,16 @@ def subject_of(app: Flask, auth: dict[str, str]) -> SubjectRef:
     return SubjectRef(principal.tenant_id, principal.mode.value, "user-1")
 
 
-def in_review_events(app: Flask, verification_id: str) -> int:
+def event_types(app: Flask, verification_id: str) -> list[str]:
     with app.extensions["kyc"].unit_of_work() as uow:
         events = uow.session.scalars(
             select(EventRow.type).where(EventRow.verification_id == verification_id)
         ).all()
-    return list(events).count("verification.in_review")
+    return list(events)
+
+
+def in_review_events(app: Flask, verification_id: str) -> int:
+    return event_types(app, verification_id).count("verification.in_review")
 
 
 def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth) -> None:
@@ -118,6 +122,44 @@ def test_past_the_limit_with_its_data_past_retention_it_is_cancelled_not_reviewe
     assert verification.last_error.code == "data_expired"
     assert verification.redacted
     assert in_review_events(app, verification_id) == 0
+
+
+def test_past_the_limit_with_its_subject_erased_it_is_cancelled_not_reviewed(app, auth) -> None:
+    """The other way the data can be gone: the subject's erasure recorded (here in SQL alone,
+    its verifications untouched) — cancelled with ``subject_erased``."""
+    verification_id, token = stuck(app, auth)
+    ref = subject_of(app, auth)
+    with app.extensions["kyc"].unit_of_work() as uow:
+        uow.session.execute(
+            update(SubjectRow)
+            .where(SubjectRow.reference == ref.reference, SubjectRow.tenant_id == ref.tenant_id)
+            .values(erased_at=datetime.now(UTC))
+        )
+        uow.commit()
+    pipeline.run_checks(app.extensions["kyc"], verification_id, token.isoformat())
+    verification = stored(app, verification_id)
+    assert verification.status.value == "canceled"
+    assert verification.last_error.code == "subject_erased"
+    assert in_review_events(app, verification_id) == 0
+
+
+def test_an_erasure_racing_the_give_up_leaves_it_cancelled_and_redacted(app, auth) -> None:
+    """Erase ‖ give-up, in parallel threads: whichever lands first, the verification ends
+    cancelled and redacted with one ``verification.canceled`` event (in review for a moment
+    at most, when the give-up landed first), and the subject's data is gone."""
+    verification_id, token = stuck(app, auth)
+    kyc = app.extensions["kyc"]
+    erase = partial(app.test_client().delete, "/v1/subjects/user-1", headers=auth)
+    give_up = partial(pipeline.run_checks, kyc, verification_id, token.isoformat())
+    answer, _ = at_once(erase, give_up)
+    assert answer.status_code in (200, 202, 204), answer.get_json()
+    verification = stored(app, verification_id)
+    assert verification.status.value == "canceled"
+    assert verification.redacted
+    assert event_types(app, verification_id).count("verification.canceled") == 1
+    assert in_review_events(app, verification_id) <= 1
+    with kyc.unit_of_work() as uow:
+        assert kyc.vault.unreadable(uow, subject_of(app, auth)) == "erased"
 
 
 def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) -> None:

@@ -106,6 +106,21 @@ def to_values(verification: Verification) -> dict[str, Any]:
     }
 
 
+_NEXT_RUN = {"unfinished_runs": COLUMNS.unfinished_runs + 1}
+_HOLD_LEASE = (
+    update(TABLE)
+    .where(COLUMNS.id == bindparam("if_id"), COLUMNS.status == Status.PROCESSING.value)
+    .values(next_attempt_at=bindparam("until", type_=COLUMNS.next_attempt_at.type), **_NEXT_RUN)
+)
+_CLAIM = (
+    update(TABLE)
+    .where(COLUMNS.id == bindparam("if_id"), COLUMNS.next_attempt_at == bindparam("if_lease"))
+    .values(next_attempt_at=bindparam("until", type_=COLUMNS.next_attempt_at.type))
+)
+_CLAIMS = {False: _CLAIM, True: _CLAIM.values(**_NEXT_RUN)}
+"""Built once: a claim moves the lease (and, for a run, counts one more unfinished run)."""
+
+
 def _save_statement(strict: bool, leased: bool) -> Update:
     """The UPDATE of every column but ``seq``, where the id and the loaded status match
     (``strict``: and the loaded ``updated_at``; ``leased``: and the lease), built once per
@@ -243,11 +258,7 @@ class SqlVerificationRepository:
     def hold_lease(self, verification_id: str, until: datetime) -> bool:
         """Move a processing verification's next attempt to ``until``: a run starts (one
         more unfinished run until it records)."""
-        result = self.session.execute(
-            update(TABLE)
-            .where(COLUMNS.id == verification_id, COLUMNS.status == Status.PROCESSING.value)
-            .values(next_attempt_at=until, unfinished_runs=COLUMNS.unfinished_runs + 1)
-        )
+        result = self.session.execute(_HOLD_LEASE, {"if_id": verification_id, "until": until})
         return (result.rowcount or 0) == 1
 
     def claim_attempt(
@@ -255,12 +266,7 @@ class SqlVerificationRepository:
     ) -> bool:
         """Move a due attempt to ``lease_until`` unless another worker already did; with
         ``run``, a run of the checks starts (one more unfinished run until it records)."""
-        values: dict[str, Any] = {"next_attempt_at": lease_until}
-        if run:
-            values["unfinished_runs"] = COLUMNS.unfinished_runs + 1
         result = self.session.execute(
-            update(TABLE)
-            .where(COLUMNS.id == verification_id, COLUMNS.next_attempt_at == seen)
-            .values(values)
+            _CLAIMS[run], {"if_id": verification_id, "if_lease": seen, "until": lease_until}
         )
         return (result.rowcount or 0) == 1

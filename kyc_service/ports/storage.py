@@ -409,7 +409,9 @@ class SealedStore(Protocol):
     def unreadable(self, uow: UnitOfWork, ref: SubjectRef) -> str | None:
         """Why the subject's data can no longer be opened (``not_held``, ``erased``,
         ``past_retention``: the reasons of DataUnavailable), or None while it can; opens
-        nothing."""
+        nothing. It looks at the subject only: a verification's own fields deleted (a
+        withdrawal) or a key destroyed without the erasure recorded pass here and fail on
+        opening — the erasure and the withdrawal cancel their verifications themselves."""
 
     def record_decision(
         self, uow: UnitOfWork, ref: SubjectRef, verification_id: str, decided_at: datetime

@@ -31,8 +31,13 @@ class KeyStore:
         self.wrapper = wrapper
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
-        """One SELECT alone needs no transaction: no BEGIN and ROLLBACK around each read."""
+        self._reads = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        """On PostgreSQL one SELECT alone needs no transaction: no BEGIN and ROLLBACK around
+        each read (SQLite's driver sends none for a SELECT anyway)."""
         self._index_key: bytes | None = None
         self._lock = threading.Lock()
 
