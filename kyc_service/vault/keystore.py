@@ -31,13 +31,6 @@ class KeyStore:
         self.wrapper = wrapper
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._reads = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
-        )
-        """On PostgreSQL one SELECT alone needs no transaction: no BEGIN and ROLLBACK around
-        each read (SQLite's driver sends none for a SELECT anyway)."""
         self._index_key: bytes | None = None
         self._lock = threading.Lock()
 
@@ -74,7 +67,7 @@ class KeyStore:
 
     def get(self, key_id: str) -> bytes | None:
         """Return the unwrapped data key, or None once it was destroyed."""
-        with self._reads.connect() as connection:
+        with self.engine.connect() as connection:
             row = connection.execute(_SELECT_KEY, {"key_id": key_id}).first()
         if row is None:
             return None
