@@ -101,45 +101,34 @@ def test_past_the_limit_the_next_run_sends_it_to_review_with_one_event(app, auth
     assert in_review_events(app, verification_id) == 1
 
 
-def test_past_the_limit_with_its_data_past_retention_it_is_cancelled_not_reviewed(
-    app, auth
+@pytest.mark.parametrize(
+    ("gone", "code"),
+    [
+        ({"retain_until": datetime.now(UTC) - timedelta(minutes=1)}, "data_expired"),
+        ({"erased_at": datetime.now(UTC)}, "subject_erased"),
+    ],
+    ids=["past_retention", "erased"],
+)
+def test_past_the_limit_with_its_data_gone_it_is_cancelled_not_reviewed(
+    app, auth, gone, code
 ) -> None:
     """The give-up looks at the data first: a subject past its retention (the sweep not yet
-    run) cannot be reviewed, so the verification is cancelled with ``data_expired``, as a
-    run would have done on opening the data."""
+    run) or erased (here in SQL alone, its verifications untouched) cannot be reviewed, so
+    the verification is cancelled with the reason a run opening the data would give."""
     verification_id, token = stuck(app, auth)
     ref = subject_of(app, auth)
     with app.extensions["kyc"].unit_of_work() as uow:
         uow.session.execute(
             update(SubjectRow)
             .where(SubjectRow.reference == ref.reference, SubjectRow.tenant_id == ref.tenant_id)
-            .values(retain_until=datetime.now(UTC) - timedelta(minutes=1))
+            .values(**gone)
         )
         uow.commit()
     pipeline.run_checks(app.extensions["kyc"], verification_id, token.isoformat())
     verification = stored(app, verification_id)
     assert verification.status.value == "canceled"
-    assert verification.last_error.code == "data_expired"
+    assert verification.last_error.code == code
     assert verification.redacted
-    assert in_review_events(app, verification_id) == 0
-
-
-def test_past_the_limit_with_its_subject_erased_it_is_cancelled_not_reviewed(app, auth) -> None:
-    """The other way the data can be gone: the subject's erasure recorded (here in SQL alone,
-    its verifications untouched) — cancelled with ``subject_erased``."""
-    verification_id, token = stuck(app, auth)
-    ref = subject_of(app, auth)
-    with app.extensions["kyc"].unit_of_work() as uow:
-        uow.session.execute(
-            update(SubjectRow)
-            .where(SubjectRow.reference == ref.reference, SubjectRow.tenant_id == ref.tenant_id)
-            .values(erased_at=datetime.now(UTC))
-        )
-        uow.commit()
-    pipeline.run_checks(app.extensions["kyc"], verification_id, token.isoformat())
-    verification = stored(app, verification_id)
-    assert verification.status.value == "canceled"
-    assert verification.last_error.code == "subject_erased"
     assert in_review_events(app, verification_id) == 0
 
 

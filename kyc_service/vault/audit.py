@@ -47,8 +47,8 @@ _INSERT_AND_MOVE = (
 )
 """PostgreSQL: the event's insert and the head's new hash in one statement (a data-modifying
 ``WITH``), so the head is held for one round trip less. Its values are bound by names no
-column of either table has (a key named like a column would be taken for the update's)."""
-"""Built once: an append is two or three plain statements (no SQL built per event)."""
+column of either table has (a key named like a column would be taken for the update's).
+Like the others here, built once: an append builds no SQL."""
 
 GENESIS = "genesis"
 CHAINS = 8
