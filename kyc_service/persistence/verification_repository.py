@@ -33,8 +33,6 @@ TABLE = VerificationRow.__table__
 COLUMNS = TABLE.c
 _INSERT = insert(TABLE).returning(COLUMNS.seq)
 """Built once: a new verification is one plain insert (SQLAlchemy reuses its compiled form)."""
-_SAVES: dict[tuple[bool, bool], Update] = {}
-"""The conditional UPDATEs of ``save``, built once per kind (strict, leased)."""
 
 
 def to_entity(row: Any) -> Verification:
@@ -123,22 +121,26 @@ _CLAIMS = {False: _CLAIM, True: _CLAIM.values(**_NEXT_RUN)}
 
 def _save_statement(strict: bool, leased: bool) -> Update:
     """The UPDATE of every column but ``seq``, where the id and the loaded status match
-    (``strict``: and the loaded ``updated_at``; ``leased``: and the lease), built once per
-    kind: a Core statement with bound values, so a save builds no SQL."""
-    statement = _SAVES.get((strict, leased))
-    if statement is None:
-        statement = update(TABLE).where(
-            COLUMNS.id == bindparam("if_id"), COLUMNS.status == bindparam("if_status")
-        )
-        if strict:
-            statement = statement.where(COLUMNS.updated_at == bindparam("if_updated_at"))
-        if leased:
-            statement = statement.where(COLUMNS.next_attempt_at == bindparam("if_lease"))
-        statement = statement.values(
-            {c.name: bindparam(c.name, type_=c.type) for c in TABLE.columns if c.name != "seq"}
-        )
-        _SAVES[(strict, leased)] = statement
-    return statement
+    (``strict``: and the loaded ``updated_at``; ``leased``: and the lease): a Core statement
+    with bound values."""
+    statement = update(TABLE).where(
+        COLUMNS.id == bindparam("if_id"), COLUMNS.status == bindparam("if_status")
+    )
+    if strict:
+        statement = statement.where(COLUMNS.updated_at == bindparam("if_updated_at"))
+    if leased:
+        statement = statement.where(COLUMNS.next_attempt_at == bindparam("if_lease"))
+    return statement.values(
+        {c.name: bindparam(c.name, type_=c.type) for c in TABLE.columns if c.name != "seq"}
+    )
+
+
+_SAVES = {
+    (strict, leased): _save_statement(strict, leased)
+    for strict in (False, True)
+    for leased in (False, True)
+}
+"""Built once, one per kind (strict, leased): a save builds no SQL."""
 
 
 class SqlVerificationRepository:
@@ -190,7 +192,7 @@ class SqlVerificationRepository:
             "if_updated_at": verification.loaded_updated_at if strict else None,
             "if_lease": lease,
         }
-        statement = _save_statement(strict, lease is not None)
+        statement = _SAVES[(strict, lease is not None)]
         result = self.session.execute(statement, to_values(verification) | conditions)
         if (result.rowcount or 0) != 1:
             raise Conflict("the verification changed meanwhile; read it again")
