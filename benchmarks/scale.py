@@ -27,12 +27,20 @@ timing (through the API of the first server; a few pre-rendered people are reuse
   ideal 0.6 s), while the upstream workers' database pools fill — the one-at-a-time
   warm-up opens one connection per process, and the timed run would otherwise pay for
   ~35 new PostgreSQL connections (a backend each, its caches cold) in its first round.
+- the same-run baseline (:mod:`benchmarks.bare_upstream`): the service's Celery runner and
+  worker shape with a task that only makes the same two signed calls to the same sandbox,
+  timed the same way (``scale_bare_upstream_of_ideal``: what this machine, Celery and the
+  sandbox reach at all in this run); ``scale_upstream_of_bare`` is the upstream-bound
+  throughput as a fraction of it — the share the service's own work leaves.
 
 Each mode's ``ideal`` is its concurrency over the upstream seconds of one verification
 (50 / 0.6 ≈ 83 per second); on a machine with few cores the local checks bound the whole
 flow far below it: ``scale_local_stage_per_s`` is the local stage's own rate (the
 upstream-bound run's, submit included), ``scale_alone_s`` one verification decided alone,
-and ``scale_upstream_worker_cpu_ms`` the upstream worker's CPU per verification. Every
+``scale_upstream_worker_cpu_ms`` the upstream worker's CPU per verification, and
+``scale_upstream_cpu_bound_per_s`` the rate the machine's cores would allow at the CPU the
+whole machine spent per verification in the upstream-bound run (cores / CPU seconds per
+verification: the sandbox's and PostgreSQL's included). Every
 verification must end ``verified``; anything else counts in ``failures``.
 
 ``BENCH_SCALE_DATABASE`` chooses the database: ``postgresql`` (fresh databases on
@@ -63,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import bare_upstream
 from benchmarks.flow import _multipart
 from benchmarks.servers import (
     BIN,
@@ -753,6 +762,14 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
             batches, inline, alone = run_inline(env, workdir, key)
             _report("inline", inline, ideal)
             whole, upstream, local_seconds = run_celery(env, workdir, key, batches)
+            _, bare = bare_upstream.measure(
+                verifier_url,
+                secret,
+                workdir,
+                bare_upstream.people(),
+                (UPSTREAM_PROCESSES, UPSTREAM_THREADS // UPSTREAM_PROCESSES, VERIFICATIONS),
+                cpu_seconds,
+            )
     _report("celery", whole, ideal)
     upstream_ideal = min(CLIENTS, UPSTREAM_THREADS) / UPSTREAM_SECONDS
     local_rate = VERIFICATIONS / local_seconds
@@ -771,11 +788,22 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         flush=True,
     )
     worker_cpu_ms = upstream.worker_cpu / VERIFICATIONS * 1000
+    spent = upstream.machine_cpu / VERIFICATIONS  # NaN where /proc/stat cannot be read
+    cpu_bound = (os.cpu_count() or 1) / spent if spent > 0 else float("nan")
     print(
         f"  upstream worker CPU {worker_cpu_ms:.1f} ms per verification "
         f"({upstream.worker_cpu / upstream.wall:.2f} cores while it ran; the machine "
         f"{upstream.machine_cpu / upstream.wall:.2f} of {os.cpu_count()} cores busy, "
-        f"{upstream.machine_cpu / VERIFICATIONS * 1000:.1f} ms per verification)",
+        f"{upstream.machine_cpu / VERIFICATIONS * 1000:.1f} ms per verification: at that "
+        f"CPU the cores allow {cpu_bound:.1f}/s = {cpu_bound / upstream_ideal:.3f} of ideal)",
+        flush=True,
+    )
+    bare_rate = VERIFICATIONS / bare.wall
+    print(
+        f"  bare     Celery alone making the same two calls (no service code, same workers): "
+        f"{bare_rate:.1f}/s = {bare_rate / upstream_ideal:.3f} of ideal, "
+        f"{bare.worker_cpu / VERIFICATIONS * 1000:.1f} ms worker CPU per task; the service's "
+        f"upstream-bound part is {rate / bare_rate:.3f} of it",
         flush=True,
     )
     print(
@@ -806,9 +834,14 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         "scale_upstream_machine_cpu_ms": None
         if math.isnan(upstream.machine_cpu)
         else round(upstream.machine_cpu / VERIFICATIONS * 1000, 1),
+        "scale_upstream_cpu_bound_per_s": None if math.isnan(cpu_bound) else round(cpu_bound, 1),
         "scale_upstream_worker_cpu_ms": None
         if math.isnan(worker_cpu_ms)
         else round(worker_cpu_ms, 1),
+        "scale_bare_upstream_throughput": round(bare_rate, 2),
+        "scale_bare_upstream_of_ideal": round(bare_rate / upstream_ideal, 3),
+        "scale_bare_upstream_worker_cpu_ms": round(bare.worker_cpu / VERIFICATIONS * 1000, 1),
+        "scale_upstream_of_bare": round(rate / bare_rate, 3),
         "scale_alone_s": round(alone, 3),
         "scale_local_stage_per_s": round(local_rate, 2),
         "failures": inline.failures + whole.failures + upstream_failures,
