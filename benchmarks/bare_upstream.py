@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,7 @@ import requests
 
 from adapters.celery_runner import CeleryTaskRunner
 from adapters.http_verifiers import protocol
-from benchmarks.servers import ServerError, stop
+from benchmarks.servers import ServerError, own_sessions
 
 BROKER_URL = os.environ.get("BENCH_SCALE_BARE_BROKER_URL", "redis://127.0.0.1:6379/11")
 TASK = "bench_bare_calls"
@@ -134,8 +134,8 @@ def runner(broker_url: str = BROKER_URL) -> CeleryTaskRunner:
 def bare_workers(
     verifier_url: str, secret: str, workdir: Path, shape: tuple[int, int], broker_url: str
 ) -> Iterator[list[subprocess.Popen]]:
-    """Run ``processes`` baseline workers of ``threads`` threads, each in a session of its
-    own (SIGSTOP reaches all of it); stop them on exit. ``shape``: (processes, threads)."""
+    """Run the baseline's workers, ``shape`` (processes, threads each), each in a session of
+    its own (SIGSTOP reaches all of it); stop them on exit."""
     processes, threads = shape
     env = {
         **os.environ,
@@ -143,27 +143,10 @@ def bare_workers(
         "BENCH_BARE_SECRET": secret,
         "BENCH_SCALE_BARE_BROKER_URL": broker_url,
     }
-    started: list[subprocess.Popen] = []
-    try:
-        for n in range(processes):
-            with (workdir / f"bare-worker-{n}.log").open("wb") as log:
-                started.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "benchmarks.bare_upstream", str(threads)],
-                        env=env,
-                        cwd=Path(__file__).resolve().parent.parent,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=log,
-                        start_new_session=True,
-                    )
-                )
-        yield started
-    finally:
-        for process in started:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGCONT)
-            stop(process)
+    argv = [sys.executable, "-m", "benchmarks.bare_upstream", str(threads)]
+    commands = {f"bare-worker-{n}": argv for n in range(processes)}
+    with own_sessions(commands, env, Path(__file__).resolve().parent.parent, workdir) as started:
+        yield list(started.values())
 
 
 def one_round(

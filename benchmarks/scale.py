@@ -76,11 +76,11 @@ from benchmarks.flow import _multipart
 from benchmarks.servers import (
     BIN,
     ServerError,
+    own_sessions,
     run_command,
     serve_argv,
     service_env,
     serving,
-    stop,
 )
 from benchmarks.settings import BenchSettings
 from benchmarks.upstream import sandbox_server
@@ -493,32 +493,13 @@ def worker_pool(env: dict[str, str], workdir: Path) -> Iterator[dict[str, subpro
     its own (SIGSTOP reaches all of it); stop both on exit, paused or not."""
     cli = str(BIN / "kyc-service")
     threads = str(UPSTREAM_THREADS // UPSTREAM_PROCESSES)
+    upstream = [cli, "worker", "--queues", "upstream", "--concurrency", threads]
     argv = {
-        "local": [cli, "worker", "--queues", "local", "--concurrency", str(LOCAL_PROCESSES)],
-        **{
-            f"upstream-{n}": [cli, "worker", "--queues", "upstream", "--concurrency", threads]
-            for n in range(UPSTREAM_PROCESSES)
-        },
+        "worker-local": [cli, "worker", "--queues", "local", "--concurrency", str(LOCAL_PROCESSES)],
+        **{f"worker-upstream-{n}": upstream for n in range(UPSTREAM_PROCESSES)},
     }
-    started: dict[str, subprocess.Popen] = {}
-    try:
-        for name, args in argv.items():
-            with (workdir / f"worker-{name}.log").open("wb") as log:
-                started[name] = subprocess.Popen(
-                    args,
-                    env={**env, "KYC_EXECUTOR": "celery"},
-                    cwd=workdir,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                )
-        yield started
-    finally:
-        for process in started.values():
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGCONT)
-            stop(process)
+    with own_sessions(argv, {**env, "KYC_EXECUTOR": "celery"}, workdir, workdir) as started:
+        yield {name.removeprefix("worker-"): process for name, process in started.items()}
 
 
 def machine_busy_seconds() -> float:

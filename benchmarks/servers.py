@@ -149,6 +149,33 @@ def stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
 
 
 @contextmanager
+def own_sessions(
+    commands: Mapping[str, Sequence[str]], env: Mapping[str, str], cwd: Path, logs: Path
+) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    """Run each named command in a session of its own (a SIGSTOP to its group reaches all of
+    it), its output in ``logs/<name>.log``; on exit let a stopped one go on, then stop it."""
+    started: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name, argv in commands.items():
+            with (logs / f"{name}.log").open("wb") as log:
+                started[name] = subprocess.Popen(
+                    list(argv),
+                    env=dict(env),
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
+        yield started
+    finally:
+        for process in started.values():
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGCONT)
+            stop(process)
+
+
+@contextmanager
 def serving(
     argv: Sequence[str],
     env: Mapping[str, str],

@@ -47,6 +47,17 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def redis_reachable(url: str) -> str:
+    """``url`` when a Redis server answers there; otherwise skip (fail under CI)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it: the reason's class
+        missing(f"Redis is not reachable at {url}: {type(exc).__name__}")
+    return url
+
+
 def _admin_engine():
     """Return an engine on the PostgreSQL server's maintenance database, in autocommit."""
     url = make_url(normalise_url(POSTGRES_URL)).set(database="postgres")

@@ -15,20 +15,14 @@ from adapters.http_verifiers import protocol
 from benchmarks import bare_upstream
 from benchmarks.scale import cpu_seconds
 from benchmarks.upstream import sandbox_server
-from tests.conftest import missing
+from tests.conftest import redis_reachable
 
 REDIS_URL = os.environ.get("KYC_TEST_BARE_BROKER_URL", "redis://127.0.0.1:6379/10")
 
 
 @pytest.fixture
 def broker_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
-        missing(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}")
-    return REDIS_URL
+    return redis_reachable(REDIS_URL)
 
 
 def test_each_call_sends_its_roles_fields_and_nothing_more():

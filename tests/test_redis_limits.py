@@ -10,20 +10,14 @@ import pytest
 from kyc_service.app import create_app
 from kyc_service.domain.access import ALL_SCOPES, Mode
 from kyc_service.services.api_keys import create_key
-from tests.conftest import assert_error, missing
+from tests.conftest import assert_error, redis_reachable
 
 REDIS_URL = os.environ.get("KYC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
 def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
-        missing(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}")
-    return REDIS_URL
+    return redis_reachable(REDIS_URL)
 
 
 def test_two_processes_share_one_limit(sqlite_url, tmp_path, redis_url):

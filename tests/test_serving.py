@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.servers import prepare_service, serve_argv, service_env, serving
-from tests.conftest import missing
+from tests.conftest import redis_reachable
 
 REDIS_URL = os.environ.get("KYC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PER_KEY_LIMIT = 5
@@ -27,12 +27,7 @@ PER_KEY_LIMIT = 5
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, dict]]:
     """A served instance with two workers; yields (host, port, keys and the log's path)."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
-        missing(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}")
+    redis_reachable(REDIS_URL)
     workdir = tmp_path_factory.mktemp("served")
     env = service_env(workdir)
     env.update(
