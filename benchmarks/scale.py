@@ -105,6 +105,10 @@ LATENCY_MS = 300
 UPSTREAM_CALLS = 2
 """Identity, then bank card: sequential."""
 UPSTREAM_SECONDS = UPSTREAM_CALLS * LATENCY_MS / 1000
+UPSTREAM_IDEAL = (
+    min(CLIENTS, UPSTREAM_THREADS // UPSTREAM_PROCESSES * UPSTREAM_PROCESSES) / UPSTREAM_SECONDS
+)
+"""The upstream-bound part's ideal: its threads (as the processes share them) over 0.6 s."""
 POLL_SECONDS = 0.05
 WARMUP = 4
 """Verifications decided one at a time before each mode's timing (models, connections)."""
@@ -655,11 +659,64 @@ def _report(label: str, phase: Phase, ideal: float) -> None:
         print(f"  {label}: statuses {dict(phase.statuses)}", flush=True)
 
 
+def rounded(value: float, digits: int = 3) -> float | None:
+    """``value`` rounded, or None (JSON's null) when it is not a number."""
+    return None if math.isnan(value) else round(value, digits)
+
+
+def per(total: float, count: int) -> float:
+    """``total / count``; NaN when there is nothing to divide by."""
+    return total / count if count else float("nan")
+
+
+def baseline(verifier_url: str, secret: str, workdir: Path) -> bare_upstream.BareRun | None:
+    """One timed round of the same-run baseline (:mod:`benchmarks.bare_upstream`) on the
+    upstream workers' shape; None (and why, with the workers' logs) when it failed."""
+    shape = (UPSTREAM_PROCESSES, UPSTREAM_THREADS // UPSTREAM_PROCESSES, VERIFICATIONS)
+    try:
+        _, timed = bare_upstream.measure(verifier_url, secret, workdir, shape, cpu_seconds)
+    except (ServerError, OSError) as exc:  # the service's figures stand without it
+        print(f"  bare     the baseline failed: {exc}\n{log_tails(workdir)}", flush=True)
+        return None
+    return timed
+
+
+def _bare_figures(runs: Sequence[bare_upstream.BareRun | None], rate: float) -> dict[str, Any]:
+    """Print the baseline's line; its figures, and the service's part as a fraction of it
+    (all None when a run of it failed)."""
+    upstream_ideal = UPSTREAM_IDEAL
+    if not runs or any(run is None or run.failed for run in runs):
+        failed = [run.failed if run else "all" for run in runs]
+        print(f"  bare     no baseline figures (failed tasks: {failed})", flush=True)
+        return {
+            "scale_bare_upstream_throughput": None,
+            "scale_bare_upstream_of_ideal": None,
+            "scale_bare_upstream_worker_cpu_ms": None,
+            "scale_upstream_of_bare": None,
+            "scale_bare_failures": 1,
+        }
+    rates = [per(VERIFICATIONS, run.wall) for run in runs]
+    bare_rate = statistics.fmean(rates)
+    cpu_ms = statistics.fmean(per(run.worker_cpu, VERIFICATIONS) * 1000 for run in runs)
+    print(
+        f"  bare     Celery alone making the same two calls through the same adapters (no "
+        f"database; same workers), before and after: "
+        f"{', '.join(f'{r / upstream_ideal:.3f}' for r in rates)} of ideal, "
+        f"{cpu_ms:.1f} ms worker CPU per task; the service's upstream-bound part is "
+        f"{rate / bare_rate:.3f} of their mean",
+        flush=True,
+    )
+    return {
+        "scale_bare_upstream_throughput": rounded(bare_rate, 2),
+        "scale_bare_upstream_of_ideal": rounded(bare_rate / upstream_ideal),
+        "scale_bare_upstream_worker_cpu_ms": rounded(cpu_ms, 1),
+        "scale_upstream_of_bare": rounded(rate / bare_rate),
+        "scale_bare_failures": 0,
+    }
+
+
 def _figures(prefix: str, phase: Phase, ideal: float) -> dict[str, Any]:
     """One mode's flat figures."""
-
-    def rounded(value: float, digits: int = 3) -> float | None:
-        return None if math.isnan(value) else round(value, digits)
 
     rate = len(phase.seconds) / phase.wall if phase.wall else float("nan")
     return {
@@ -738,23 +795,17 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
             sandbox_server(secret, workdir, "--latency-ms", str(LATENCY_MS)) as verifier_url,
             databases(workdir, kind) as (data_url, keys_url),
         ):
+            bare_before = baseline(verifier_url, secret, workdir)
             env = scale_env(workdir, data_url, keys_url, verifier_url, secret)
             key = live_key(workdir, env)
             batches, inline, alone = run_inline(env, workdir, key)
             _report("inline", inline, ideal)
             whole, upstream, local_seconds = run_celery(env, workdir, key, batches)
-            _, bare = bare_upstream.measure(
-                verifier_url,
-                secret,
-                workdir,
-                bare_upstream.people(),
-                (UPSTREAM_PROCESSES, UPSTREAM_THREADS // UPSTREAM_PROCESSES, VERIFICATIONS),
-                cpu_seconds,
-            )
+            bare_after = baseline(verifier_url, secret, workdir)
     _report("celery", whole, ideal)
-    upstream_ideal = min(CLIENTS, UPSTREAM_THREADS) / UPSTREAM_SECONDS
-    local_rate = VERIFICATIONS / local_seconds
-    rate = VERIFICATIONS / upstream.wall if upstream.wall else float("nan")
+    upstream_ideal = UPSTREAM_IDEAL
+    local_rate = per(VERIFICATIONS, local_seconds)
+    rate = per(VERIFICATIONS, upstream.wall)
     of_ideal = rate / upstream_ideal
     print(
         f"  upstream {VERIFICATIONS} decided {upstream.wall:.2f} s after the upstream worker went "
@@ -768,25 +819,18 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         f"filling) decided in {upstream.cold_wall:.2f} s (ideal {UPSTREAM_SECONDS:.1f} s)",
         flush=True,
     )
-    worker_cpu_ms = upstream.worker_cpu / VERIFICATIONS * 1000
-    spent = upstream.machine_cpu / VERIFICATIONS  # NaN where /proc/stat cannot be read
+    worker_cpu_ms = per(upstream.worker_cpu, VERIFICATIONS) * 1000
+    spent = per(upstream.machine_cpu, VERIFICATIONS)  # NaN where /proc/stat cannot be read
     cpu_bound = (os.cpu_count() or 1) / spent if spent > 0 else float("nan")
     print(
         f"  upstream worker CPU {worker_cpu_ms:.1f} ms per verification "
         f"({upstream.worker_cpu / upstream.wall:.2f} cores while it ran; the machine "
         f"{upstream.machine_cpu / upstream.wall:.2f} of {os.cpu_count()} cores busy, "
-        f"{upstream.machine_cpu / VERIFICATIONS * 1000:.1f} ms per verification: at that "
+        f"{spent * 1000:.1f} ms per verification: at that "
         f"CPU the cores allow {cpu_bound:.1f}/s = {cpu_bound / upstream_ideal:.3f} of ideal)",
         flush=True,
     )
-    bare_rate = VERIFICATIONS / bare.wall
-    print(
-        f"  bare     Celery alone making the same two calls (no service code, same workers): "
-        f"{bare_rate:.1f}/s = {bare_rate / upstream_ideal:.3f} of ideal, "
-        f"{bare.worker_cpu / VERIFICATIONS * 1000:.1f} ms worker CPU per task; the service's "
-        f"upstream-bound part is {rate / bare_rate:.3f} of it",
-        flush=True,
-    )
+    bare = _bare_figures([bare_before, bare_after], rate)
     print(
         f"  bounds   one verification alone {alone:.2f} s ({UPSTREAM_SECONDS:.1f} s upstream); "
         f"the local stage alone {local_rate:.1f}/s ({LOCAL_PROCESSES} local processes on "
@@ -804,26 +848,19 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         **_figures("scale_inline", inline, ideal),
         **_figures("scale_celery", whole, ideal),
         "scale_upstream_wall_s": round(upstream.wall, 2),
-        "scale_upstream_throughput": round(rate, 2),
+        "scale_upstream_throughput": rounded(rate, 2),
         "scale_upstream_ideal_per_s": round(upstream_ideal, 1),
-        "scale_upstream_of_ideal": round(of_ideal, 3),
+        "scale_upstream_of_ideal": rounded(of_ideal),
         "scale_upstream_failures": upstream_failures,
-        "scale_upstream_cold_s": None
-        if math.isnan(upstream.cold_wall)
-        else round(upstream.cold_wall, 2),
+        "scale_upstream_cold_s": rounded(upstream.cold_wall, 2),
         "scale_local_stage_s": round(local_seconds, 1),
-        "scale_upstream_machine_cpu_ms": None
-        if math.isnan(upstream.machine_cpu)
-        else round(upstream.machine_cpu / VERIFICATIONS * 1000, 1),
-        "scale_upstream_cpu_bound_per_s": None if math.isnan(cpu_bound) else round(cpu_bound, 1),
-        "scale_upstream_worker_cpu_ms": None
-        if math.isnan(worker_cpu_ms)
-        else round(worker_cpu_ms, 1),
-        "scale_bare_upstream_throughput": round(bare_rate, 2),
-        "scale_bare_upstream_of_ideal": round(bare_rate / upstream_ideal, 3),
-        "scale_bare_upstream_worker_cpu_ms": round(bare.worker_cpu / VERIFICATIONS * 1000, 1),
-        "scale_upstream_of_bare": round(rate / bare_rate, 3),
+        "scale_upstream_machine_cpu_ms": rounded(spent * 1000, 1),
+        "scale_upstream_cpu_bound_per_s": rounded(cpu_bound, 1),
+        "scale_upstream_worker_cpu_ms": rounded(worker_cpu_ms, 1),
+        **bare,
         "scale_alone_s": round(alone, 3),
-        "scale_local_stage_per_s": round(local_rate, 2),
-        "failures": inline.failures + whole.failures + upstream_failures,
+        "scale_local_stage_per_s": rounded(local_rate, 2),
+        "failures": sum(
+            (inline.failures, whole.failures, upstream_failures, bare["scale_bare_failures"])
+        ),
     }
