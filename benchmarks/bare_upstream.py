@@ -16,10 +16,10 @@ connect), then, with the workers stopped (SIGSTOP), ``VERIFICATIONS`` tasks are 
 they go on (SIGCONT) and the time until the count reaches them, polled every 50 ms, gives the
 baseline's throughput. A task whose calls did not answer a match counts as failed (the
 round waits for done and failed together, and reports the failed). The scale bench runs it
-before and after the service's part (the machine drifts) and reports the service's part as
-a fraction of their mean (``scale_upstream_of_bare``): the share of what this machine
-allowed that the service's own work (loading, opening sealed fields, ledger, audit,
-decision: the database) left.
+just before and just after the timed service part (the machine drifts) and reports the
+service's part as a fraction of their mean (``scale_upstream_of_bare``): the share of what
+this machine allowed that the service's own work (loading, opening sealed fields, ledger,
+audit, decision) left.
 
 The workers run as ``python -m benchmarks.bare_upstream`` (environment: ``BENCH_BARE_*``),
 so no worker of the service's can take these tasks: their broker database is its own
@@ -28,6 +28,7 @@ so no worker of the service's can take these tasks: their broker database is its
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import secrets
@@ -60,6 +61,7 @@ LOG_LEVEL = "WARNING"
 """As the scale bench's service (``KYC_LOG_LEVEL`` of :func:`benchmarks.servers.service_env`)."""
 PEOPLE_SEED = 2025
 """The scale bench's people (:func:`benchmarks.scale.render_people`): the same answers."""
+log = logging.getLogger(__name__)
 _local = threading.local()
 _verifiers_lock = threading.Lock()
 _verifiers: list[tuple[HttpIdentityAuthority, HttpBankVerifier]] = []
@@ -76,7 +78,8 @@ class BareRun:
 
 
 def people(count: int = 4) -> list[dict[str, str]]:
-    """Synthetic people's fields for the two calls (valid check digits, no one's)."""
+    """Synthetic people's fields for the two calls (valid check digits, no one's): the
+    scale bench's first ``count`` (its ``PEOPLE`` is 4)."""
     from tests.synthetic import individual_body
 
     rng = random.Random(PEOPLE_SEED)
@@ -127,7 +130,8 @@ def two_calls(request_id: str, person: dict[str, str]) -> None:
             ),
         ]
         matched = all(isinstance(answer, Match) for answer in answers)
-    except Exception:  # noqa: BLE001 - an outage or a refusal: a failed task, counted
+    except Exception as exc:  # noqa: BLE001 - an outage or a refusal: a failed task, counted
+        log.warning("baseline task failed: %s", type(exc).__name__)
         matched = False
     _counter().incr(DONE_KEY if matched else FAILED_KEY)
 
@@ -151,7 +155,7 @@ def runner(broker_url: str = BROKER_URL) -> CeleryTaskRunner:
 @contextmanager
 def bare_workers(
     verifier_url: str, secret: str, workdir: Path, shape: tuple[int, int], broker_url: str
-) -> Iterator[list[subprocess.Popen]]:
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Run the baseline's workers, ``shape`` (processes, threads each), each in a session of
     its own (SIGSTOP reaches all of it); stop them on exit."""
     processes, threads = shape
@@ -169,7 +173,7 @@ def bare_workers(
 
 def one_round(
     celery: CeleryTaskRunner,
-    workers: Sequence[subprocess.Popen],
+    workers: Sequence[subprocess.Popen[bytes]],
     persons: Sequence[dict[str, str]],
     count: int,
     cpu_of: Callable[[int], float],

@@ -27,11 +27,13 @@ timing (through the API of the first server; a few pre-rendered people are reuse
   ideal 0.6 s), while the upstream workers' database pools fill — the one-at-a-time
   warm-up opens one connection per process, and the timed run would otherwise pay for
   ~35 new PostgreSQL connections (a backend each, its caches cold) in its first round.
-- the same-run baseline (:mod:`benchmarks.bare_upstream`): the service's Celery runner and
-  worker shape with a task that only makes the same two signed calls to the same sandbox,
-  timed the same way (``scale_bare_upstream_of_ideal``: what this machine, Celery and the
-  sandbox reach at all in this run); ``scale_upstream_of_bare`` is the upstream-bound
-  throughput as a fraction of it — the share the service's own work leaves.
+- the same-run baseline (:mod:`benchmarks.bare_upstream`), just before and just after the
+  timed upstream-bound run: the service's Celery runner and worker shape with a task that
+  only makes the same two calls through the same adapters to the same sandbox, timed the
+  same way (``scale_bare_upstream_of_ideal``: what this machine, Celery and the sandbox
+  reach at all, the mean of the two); ``scale_upstream_of_bare`` is the upstream-bound
+  throughput as a fraction of it — the share the service's own work leaves. Its failed
+  tasks (``scale_bare_failures``) void its figures but are not the service's failures.
 
 Each mode's ``ideal`` is its concurrency over the upstream seconds of one verification
 (50 / 0.6 ≈ 83 per second); on a machine with few cores the local checks bound the whole
@@ -46,7 +48,8 @@ verification must end ``verified``; anything else counts in ``failures``.
 ``BENCH_SCALE_DATABASE`` chooses the database: ``postgresql`` (fresh databases on
 127.0.0.1:5432, dropped afterwards), ``sqlite``, or ``auto`` (the default: PostgreSQL when it
 answers). ``BENCH_SCALE_VERIFICATIONS`` changes 200; ``BENCH_SCALE_BROKER_URL`` the broker
-(``redis://127.0.0.1:6379/12``: no other worker may consume it while the bench runs).
+(``redis://127.0.0.1:6379/12``: no other worker may consume it while the bench runs), and
+``BENCH_SCALE_BARE_BROKER_URL`` the baseline's (``redis://127.0.0.1:6379/11``).
 """
 
 from __future__ import annotations
@@ -105,9 +108,8 @@ LATENCY_MS = 300
 UPSTREAM_CALLS = 2
 """Identity, then bank card: sequential."""
 UPSTREAM_SECONDS = UPSTREAM_CALLS * LATENCY_MS / 1000
-UPSTREAM_IDEAL = (
-    min(CLIENTS, UPSTREAM_THREADS // UPSTREAM_PROCESSES * UPSTREAM_PROCESSES) / UPSTREAM_SECONDS
-)
+THREADS_PER_PROCESS = UPSTREAM_THREADS // UPSTREAM_PROCESSES
+UPSTREAM_IDEAL = min(CLIENTS, THREADS_PER_PROCESS * UPSTREAM_PROCESSES) / UPSTREAM_SECONDS
 """The upstream-bound part's ideal: its threads (as the processes share them) over 0.6 s."""
 POLL_SECONDS = 0.05
 WARMUP = 4
@@ -200,7 +202,7 @@ def render_people(count: int = PEOPLE) -> list[tuple[dict[str, Any], dict[str, b
     """Bodies (bank card, no face match) and ID card photos of ``count`` synthetic people."""
     from tests.synthetic import card_photos, individual_body
 
-    rng = random.Random(2025)
+    rng = random.Random(bare_upstream.PEOPLE_SEED)
     people = []
     for seed in range(count):
         body = individual_body(rng, face_match=False, card=True)
@@ -496,7 +498,7 @@ def worker_pool(env: dict[str, str], workdir: Path) -> Iterator[dict[str, subpro
     """Run the ``local`` (prefork) and ``upstream`` (threads) workers, each in a session of
     its own (SIGSTOP reaches all of it); stop both on exit, paused or not."""
     cli = str(BIN / "kyc-service")
-    threads = str(UPSTREAM_THREADS // UPSTREAM_PROCESSES)
+    threads = str(THREADS_PER_PROCESS)
     upstream = [cli, "worker", "--queues", "upstream", "--concurrency", threads]
     argv = {
         "worker-local": [cli, "worker", "--queues", "local", "--concurrency", str(LOCAL_PROCESSES)],
@@ -664,53 +666,58 @@ def rounded(value: float, digits: int = 3) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
 
-def per(total: float, count: int) -> float:
-    """``total / count``; NaN when there is nothing to divide by."""
-    return total / count if count else float("nan")
+def per(total: float, by: float) -> float:
+    """``total / by``; NaN when there is nothing to divide by."""
+    return total / by if by else float("nan")
 
 
-def baseline(verifier_url: str, secret: str, workdir: Path) -> bare_upstream.BareRun | None:
+def baseline(env: dict[str, str], workdir: Path, label: str) -> bare_upstream.BareRun | None:
     """One timed round of the same-run baseline (:mod:`benchmarks.bare_upstream`) on the
-    upstream workers' shape; None (and why, with the workers' logs) when it failed."""
-    shape = (UPSTREAM_PROCESSES, UPSTREAM_THREADS // UPSTREAM_PROCESSES, VERIFICATIONS)
+    upstream workers' shape and the service's sandbox (``env``); None (and why, with its
+    workers' logs) when it could not run: the service's figures stand without it."""
+    shape = (UPSTREAM_PROCESSES, THREADS_PER_PROCESS, VERIFICATIONS)
+    url, secret = env["KYC_IDENTITY_URL"], env["KYC_IDENTITY_SECRET"]
+    logs = workdir / f"bare-{label}"
+    logs.mkdir(exist_ok=True)
     try:
-        _, timed = bare_upstream.measure(verifier_url, secret, workdir, shape, cpu_seconds)
-    except (ServerError, OSError) as exc:  # the service's figures stand without it
-        print(f"  bare     the baseline failed: {exc}\n{log_tails(workdir)}", flush=True)
+        cold, timed = bare_upstream.measure(url, secret, logs, shape, cpu_seconds)
+    except Exception as exc:  # noqa: BLE001 - a broker, Redis or worker failure: reported
+        print(f"  bare     the baseline failed: {exc!r}\n{log_tails(logs)}", flush=True)
         return None
+    timed.failed += cold.failed
     return timed
 
 
-def _bare_figures(runs: Sequence[bare_upstream.BareRun | None], rate: float) -> dict[str, Any]:
-    """Print the baseline's line; its figures, and the service's part as a fraction of it
-    (all None when a run of it failed)."""
-    upstream_ideal = UPSTREAM_IDEAL
-    if not runs or any(run is None or run.failed for run in runs):
-        failed = [run.failed if run else "all" for run in runs]
-        print(f"  bare     no baseline figures (failed tasks: {failed})", flush=True)
+def bare_figures(runs: Sequence[bare_upstream.BareRun | None], rate: float) -> dict[str, Any]:
+    """Print the baseline's line; its figures, and the service's part (``rate``) as a
+    fraction of it — None where a run of it did not run or had failed tasks. Its failed
+    tasks are reported apart (``scale_bare_failures``): they are not the service's."""
+    failed = sum(run.failed if run else VERIFICATIONS for run in runs)
+    if not runs or failed:
+        print(f"  bare     no baseline figures ({failed} tasks failed or did not run)", flush=True)
         return {
             "scale_bare_upstream_throughput": None,
             "scale_bare_upstream_of_ideal": None,
             "scale_bare_upstream_worker_cpu_ms": None,
             "scale_upstream_of_bare": None,
-            "scale_bare_failures": 1,
+            "scale_bare_failures": failed,
         }
-    rates = [per(VERIFICATIONS, run.wall) for run in runs]
+    rates = [per(VERIFICATIONS, run.wall) for run in runs if run]
     bare_rate = statistics.fmean(rates)
-    cpu_ms = statistics.fmean(per(run.worker_cpu, VERIFICATIONS) * 1000 for run in runs)
+    cpu_ms = statistics.fmean(per(run.worker_cpu, VERIFICATIONS) * 1000 for run in runs if run)
     print(
         f"  bare     Celery alone making the same two calls through the same adapters (no "
-        f"database; same workers), before and after: "
-        f"{', '.join(f'{r / upstream_ideal:.3f}' for r in rates)} of ideal, "
+        f"database; same workers), just before and after: "
+        f"{', '.join(f'{per(r, UPSTREAM_IDEAL):.3f}' for r in rates)} of ideal, "
         f"{cpu_ms:.1f} ms worker CPU per task; the service's upstream-bound part is "
-        f"{rate / bare_rate:.3f} of their mean",
+        f"{per(rate, bare_rate):.3f} of their mean",
         flush=True,
     )
     return {
         "scale_bare_upstream_throughput": rounded(bare_rate, 2),
-        "scale_bare_upstream_of_ideal": rounded(bare_rate / upstream_ideal),
+        "scale_bare_upstream_of_ideal": rounded(per(bare_rate, UPSTREAM_IDEAL)),
         "scale_bare_upstream_worker_cpu_ms": rounded(cpu_ms, 1),
-        "scale_upstream_of_bare": rounded(rate / bare_rate),
+        "scale_upstream_of_bare": rounded(per(rate, bare_rate)),
         "scale_bare_failures": 0,
     }
 
@@ -747,8 +754,9 @@ def run_inline(env: dict[str, str], workdir: Path, key: str) -> tuple[Batches, P
 
 def run_celery(
     env: dict[str, str], workdir: Path, key: str, batches: Batches
-) -> tuple[Phase, Phase, float]:
-    """Serve on the worker pool; time the whole flow, then the upstream-bound part."""
+) -> tuple[Phase, Phase, float, list[bare_upstream.BareRun | None]]:
+    """Serve on the worker pool; time the whole flow, then the upstream-bound part, just
+    after and just before a run of the baseline (the machine's speed drifts)."""
     purged = purge_queues()
     if purged:
         print(f"  celery   purged {purged} stale messages from {BROKER_URL}", flush=True)
@@ -768,14 +776,16 @@ def run_celery(
                     whole = drive(host, port, key, batches.celery, decide)
             upstream_workers = [p for name, p in workers.items() if name.startswith("upstream")]
             cold, _ = upstream_bound(host, port, key, batches.upstream_warmup, upstream_workers)
+            bares = [baseline(env, workdir, "before")]
             upstream, local_seconds = upstream_bound(
                 host, port, key, batches.upstream, upstream_workers
             )
+            bares.append(baseline(env, workdir, "after"))
         except ServerError as exc:
             raise ServerError(f"{exc}\n{log_tails(workdir)}") from None
     upstream.cold_wall = cold.wall
     upstream.cold_failures = cold.failures
-    return whole, upstream, local_seconds
+    return whole, upstream, local_seconds, bares
 
 
 def bench_scale(settings: BenchSettings) -> dict[str, Any]:
@@ -795,21 +805,18 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
             sandbox_server(secret, workdir, "--latency-ms", str(LATENCY_MS)) as verifier_url,
             databases(workdir, kind) as (data_url, keys_url),
         ):
-            bare_before = baseline(verifier_url, secret, workdir)
             env = scale_env(workdir, data_url, keys_url, verifier_url, secret)
             key = live_key(workdir, env)
             batches, inline, alone = run_inline(env, workdir, key)
             _report("inline", inline, ideal)
-            whole, upstream, local_seconds = run_celery(env, workdir, key, batches)
-            bare_after = baseline(verifier_url, secret, workdir)
+            whole, upstream, local_seconds, bares = run_celery(env, workdir, key, batches)
     _report("celery", whole, ideal)
-    upstream_ideal = UPSTREAM_IDEAL
     local_rate = per(VERIFICATIONS, local_seconds)
     rate = per(VERIFICATIONS, upstream.wall)
-    of_ideal = rate / upstream_ideal
+    of_ideal = rate / UPSTREAM_IDEAL
     print(
         f"  upstream {VERIFICATIONS} decided {upstream.wall:.2f} s after the upstream worker went "
-        f"on: {rate:.1f}/s = {of_ideal:.3f} of ideal {upstream_ideal:.1f}/s — "
+        f"on: {rate:.1f}/s = {of_ideal:.3f} of ideal {UPSTREAM_IDEAL:.1f}/s — "
         f"{'meets' if of_ideal >= GOAL else 'MISSES'} the goal of >= {GOAL} "
         f"(local stage {local_seconds:.1f} s; statuses {dict(upstream.statuses)})",
         flush=True,
@@ -827,10 +834,10 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         f"({upstream.worker_cpu / upstream.wall:.2f} cores while it ran; the machine "
         f"{upstream.machine_cpu / upstream.wall:.2f} of {os.cpu_count()} cores busy, "
         f"{spent * 1000:.1f} ms per verification: at that "
-        f"CPU the cores allow {cpu_bound:.1f}/s = {cpu_bound / upstream_ideal:.3f} of ideal)",
+        f"CPU the cores allow {cpu_bound:.1f}/s = {cpu_bound / UPSTREAM_IDEAL:.3f} of ideal)",
         flush=True,
     )
-    bare = _bare_figures([bare_before, bare_after], rate)
+    bare = bare_figures(bares, rate)
     print(
         f"  bounds   one verification alone {alone:.2f} s ({UPSTREAM_SECONDS:.1f} s upstream); "
         f"the local stage alone {local_rate:.1f}/s ({LOCAL_PROCESSES} local processes on "
@@ -849,7 +856,7 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         **_figures("scale_celery", whole, ideal),
         "scale_upstream_wall_s": round(upstream.wall, 2),
         "scale_upstream_throughput": rounded(rate, 2),
-        "scale_upstream_ideal_per_s": round(upstream_ideal, 1),
+        "scale_UPSTREAM_IDEAL_per_s": round(UPSTREAM_IDEAL, 1),
         "scale_upstream_of_ideal": rounded(of_ideal),
         "scale_upstream_failures": upstream_failures,
         "scale_upstream_cold_s": rounded(upstream.cold_wall, 2),
@@ -860,7 +867,5 @@ def bench_scale(settings: BenchSettings) -> dict[str, Any]:
         **bare,
         "scale_alone_s": round(alone, 3),
         "scale_local_stage_per_s": rounded(local_rate, 2),
-        "failures": sum(
-            (inline.failures, whole.failures, upstream_failures, bare["scale_bare_failures"])
-        ),
+        "failures": inline.failures + whole.failures + upstream_failures,
     }
