@@ -9,14 +9,11 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 
 from benchmarks import bare_upstream, scale
 from benchmarks.scale import cpu_seconds, render_people
 from benchmarks.upstream import sandbox_server
-from kyc_service.persistence.tables import VerificationRow
 from tests.conftest import redis_reachable
-from tests.helpers import seed_verification
 
 REDIS_URL = os.environ.get("KYC_TEST_BARE_BROKER_URL", "redis://127.0.0.1:6379/10")
 
@@ -139,18 +136,3 @@ def test_a_baseline_that_cannot_run_is_reported_not_raised(tmp_path, monkeypatch
     env = {"KYC_IDENTITY_URL": "http://127.0.0.1:9", "KYC_IDENTITY_SECRET": "s"}
     assert scale.baseline(env, tmp_path, "before") is None
     assert "the baseline failed: BrokerDown" in capsys.readouterr().out
-
-
-def test_the_upstream_bound_run_is_watched_in_the_services_database(app, auth, database_url):
-    """The scale bench's observer counts only its batch's verifications still processing,
-    and sees each decision once it is committed, on its one open connection."""
-    batch = [seed_verification(app, auth, status="processing") for _ in range(3)]
-    seed_verification(app, auth, status="processing")  # processing, but not the batch's
-    with scale.undecided_count(database_url, batch) as undecided:
-        assert undecided() == 3
-        with app.extensions["kyc"].unit_of_work() as uow:
-            decided = select(VerificationRow).where(VerificationRow.id.in_(batch[:2]))
-            for row in uow.session.scalars(decided):
-                row.status = "verified"
-            uow.commit()
-        assert undecided() == 1

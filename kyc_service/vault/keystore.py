@@ -69,8 +69,10 @@ class KeyStore:
     def get(self, key_id: str) -> bytes | None:
         """Return the unwrapped data key, or None once it was destroyed.
 
-        One statement, read outside a transaction: no ``BEGIN`` and ``ROLLBACK`` around
-        it (two round trips to the key store fewer on every opening of sealed data).
+        One statement, read outside a transaction: on PostgreSQL no ``BEGIN`` and
+        ``ROLLBACK`` around it (two round trips to the key store fewer on every opening of
+        sealed data); on SQLite, which never had them, a ``PRAGMA`` resets the connection
+        when it goes back to the pool.
         """
         with self._reads.connect() as connection:
             row = connection.execute(_SELECT_KEY, {"key_id": key_id}).first()
