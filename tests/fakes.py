@@ -151,6 +151,18 @@ class FakeVerifications:
         stored.unfinished_runs += 1
         return True
 
+    def claim_run(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        stored = self.state.verifications.get(verification_id)
+        if stored is None or stored.status != Status.PROCESSING:
+            return None
+        if stored.unfinished_runs >= below or not self.claim_attempt(
+            verification_id, seen, lease_until, run=True
+        ):
+            return None
+        return self._out(stored)
+
     def claim_attempt(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
     ) -> bool:

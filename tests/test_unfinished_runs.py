@@ -205,3 +205,57 @@ def test_a_cancel_racing_the_give_up_leaves_one_consistent_state(app, client, au
     assert answer.status_code == 200, answer.get_json()
     assert stored(app, verification_id).status.value == "canceled"
     assert in_review_events(app, verification_id) <= 1
+
+
+def test_a_run_is_claimed_and_read_in_one_statement_only_when_it_may_run(app, auth) -> None:
+    """``claim_run``: one UPDATE … RETURNING moves the lease, counts the run and reads the
+    verification as claimed; with a stale lease, at the limit of unfinished runs, or not
+    processing, it writes nothing and reads nothing (the caller reads it and finds out why)."""
+    from sqlalchemy import event
+
+    verification_id = seed_verification(app, auth, status="processing")
+    kyc = app.extensions["kyc"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    first, second, third = (now + timedelta(seconds=n) for n in (10, 20, 30))
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.hold_lease(verification_id, first)  # one unfinished run
+        uow.commit()
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
+        assert uow.verifications.claim_run(verification_id, first, third, below=1) is None
+        uow.commit()
+    kept = stored(app, verification_id)
+    assert (kept.next_attempt_at, kept.unfinished_runs) == (first, 1)
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    event.listen(kyc.engine, "before_cursor_execute", note)
+    try:
+        with kyc.unit_of_work() as uow:
+            claimed = uow.verifications.claim_run(verification_id, first, second, below=5)
+            uow.commit()
+    finally:
+        event.remove(kyc.engine, "before_cursor_execute", note)
+    assert len(sent) == 1 and sent[0].startswith("UPDATE verifications")
+    assert claimed is not None and claimed.id == verification_id
+    assert (claimed.status, claimed.next_attempt_at, claimed.unfinished_runs) == (
+        kept.status,
+        second,
+        2,
+    )
+    assert claimed.loaded_status == claimed.status
+    after = stored(app, verification_id)
+    assert (after.next_attempt_at, after.unfinished_runs) == (second, 2)
+    with kyc.unit_of_work() as uow:
+        uow.session.execute(
+            update(VerificationRow)
+            .where(VerificationRow.id == verification_id)
+            .values(status="canceled")
+        )
+        uow.commit()
+    with kyc.unit_of_work() as uow:
+        assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
+        uow.commit()
+    assert stored(app, verification_id).next_attempt_at == second

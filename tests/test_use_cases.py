@@ -542,3 +542,33 @@ def test_the_api_schema_and_the_webhook_payload_are_one_shape(kyc) -> None:
     subjects.erase_subject(kyc.unit_of_work(), kyc.vault, PRINCIPAL, "user-1")
     shell = stored(kyc, verification_id)
     assert VerificationSchema().dump(shell) == verification_object(shell)
+
+
+def test_an_upstream_stage_reads_the_documents_index_only_when_a_step_needs_an_image(
+    kyc, monkeypatch
+) -> None:
+    """The local stage reads the documents (their measures, the images); the upstream stage
+    of a verification without face match opens no image, so it reads no document index; with
+    face match its portrait step reads the selfie."""
+    asked: list[str] = []
+    index = kyc.vault.documents
+
+    def counted(uow, ref, verification_id):  # noqa: ANN001, ANN202
+        asked.append(verification_id)
+        return index(uow, ref, verification_id)
+
+    monkeypatch.setattr(kyc.vault, "documents", counted)
+    plain, _ = submitted(kyc, seed=3)
+    asked.clear()  # the submit's own reads
+    upstream = pipeline.run_local_checks(kyc, plain, pipeline.lease_token(stored(kyc, plain)))
+    assert asked == [plain]
+    pipeline.run_checks(kyc, plain, upstream)
+    assert stored(kyc, plain).status == Status.VERIFIED
+    assert asked == [plain]  # none in the upstream stage
+    with_face, _ = submitted(kyc, seed=4, face_match=True)
+    asked[:] = [plain]
+    token = pipeline.lease_token(stored(kyc, with_face))
+    upstream = pipeline.run_local_checks(kyc, with_face, token)
+    pipeline.run_checks(kyc, with_face, upstream)
+    assert asked == [plain, with_face, with_face]  # the portrait step opened the selfie
+    assert kyc.adapters.portrait.calls == 1

@@ -991,3 +991,36 @@ def test_a_subjects_events_keep_to_one_chain_and_subjects_spread_over_all() -> N
     assert chain_of("ten_1", "user-1") == chain_of("ten_1", "user-1")
     spread = {chain_of("ten_1", f"user-{n}") for n in range(400)}
     assert spread == set(range(1, CHAINS + 1))
+
+
+def test_an_opening_reads_subject_and_fields_at_once_and_a_decision_sets_its_clocks_at_once(
+    rig: Rig, clock: FrozenClock
+) -> None:
+    """The upstream stage's round trips: opening the fields reads the subject and its fields
+    together (then the audit's statements); starting the retention clocks is one statement on
+    PostgreSQL (a data-modifying ``WITH``), two on SQLite — and both clocks move."""
+    from sqlalchemy import event
+
+    (held,) = seed(rig, make_people(1, seed=71))
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(statement.split()))
+
+    event.listen(rig.engine, "before_cursor_execute", note)
+    try:
+        assert open_fields(rig, held) == held.person.fields()
+        reads = [s for s in sent if s.startswith("SELECT")]
+        sent.clear()
+        with rig.sessions() as session:
+            rig.vault.record_decision(session, held.ref, held.verification, clock.now)
+            session.commit()
+    finally:
+        event.remove(rig.engine, "before_cursor_execute", note)
+    assert len(reads) == 1 and "FROM subjects LEFT OUTER JOIN vault_fields" in reads[0], reads
+    postgresql = rig.engine.dialect.name == "postgresql"
+    assert len(sent) == (1 if postgresql else 2), sent
+    with rig.sessions() as session:
+        assert subject_row(session, held.ref).retain_until == clock.now + timedelta(days=365)
+        document = session.get(VaultDocumentRow, held.document_id)
+        assert document.delete_after == clock.now + timedelta(days=30)

@@ -117,6 +117,15 @@ _CLAIM = (
 )
 _CLAIMS = {False: _CLAIM, True: _CLAIM.values(**_NEXT_RUN)}
 """Built once: a claim moves the lease (and, for a run, counts one more unfinished run)."""
+_CLAIM_RUN = (
+    _CLAIMS[True]
+    .where(
+        COLUMNS.status == Status.PROCESSING.value,
+        COLUMNS.unfinished_runs < bindparam("below", type_=COLUMNS.unfinished_runs.type),
+    )
+    .returning(*TABLE.columns)
+)
+"""A run's claim that reads the verification as it moves it: one statement."""
 
 
 def _save_statement(strict: bool, leased: bool) -> Update:
@@ -262,6 +271,18 @@ class SqlVerificationRepository:
         more unfinished run until it records)."""
         result = self.session.execute(_HOLD_LEASE, {"if_id": verification_id, "until": until})
         return (result.rowcount or 0) == 1
+
+    def claim_run(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        """Claim a run of the checks in one statement: move the lease from ``seen`` to
+        ``lease_until`` and count one more unfinished run, only if the verification is
+        processing, its lease is still ``seen`` and fewer than ``below`` runs stopped
+        unfinished; the verification as claimed, or None when any of that is not so (nothing
+        is written: the caller reads it and finds out why)."""
+        params = {"if_id": verification_id, "if_lease": seen, "until": lease_until, "below": below}
+        row = self.session.execute(_CLAIM_RUN, params).first()
+        return to_entity(row) if row is not None else None
 
     def claim_attempt(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False

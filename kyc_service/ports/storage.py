@@ -71,6 +71,14 @@ class VerificationRepository(Protocol):
         """Move a due attempt to ``lease_until`` unless another worker already did; with
         ``run``, a run of the checks starts (its ``unfinished_runs`` goes up by one)."""
 
+    def claim_run(
+        self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        """Claim a run of the checks and read the verification in one step: only if it is
+        processing, its lease is still ``seen`` and fewer than ``below`` runs stopped
+        unfinished (then its lease moves to ``lease_until`` and ``unfinished_runs`` goes up
+        by one); None, with nothing written, otherwise."""
+
     def hold_lease(self, verification_id: str, until: datetime) -> bool:
         """Move a processing verification's next attempt to ``until`` (a run has started:
         the periodic retry leaves it alone meanwhile; its ``unfinished_runs`` goes up by

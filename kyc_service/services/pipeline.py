@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,7 +73,7 @@ class CheckInput:
     options: dict[str, Any]
     mode: Mode
     documents: Callable[[str], bytes | None]
-    quality: dict[str, dict] = field(default_factory=dict)
+    quality: Mapping[str, dict] = field(default_factory=dict)
     subject_type: SubjectType = SubjectType.INDIVIDUAL
     rectified: dict[str, tuple[np.ndarray, bool] | None] = field(default_factory=dict)
     verification_id: str = ""
@@ -386,21 +386,11 @@ def _load(
     vault = deps.vault
     claimed_until = _after(deps.clock() + lease(deps), token)
     with deps.unit_of_work() as uow:
-        verification = uow.verifications.by_id(verification_id)
-        if verification is None or verification.status != Status.PROCESSING:
-            return None
-        if verification.unfinished_runs >= unfinished_runs_limit(deps):
-            _give_up(deps, uow, verification, token)
-            return None
-        if token is None:
-            uow.verifications.hold_lease(verification_id, claimed_until)
-        elif not uow.verifications.claim_attempt(verification_id, token, claimed_until, run=True):
-            log.info("stale run dropped: another run holds the verification")
+        verification = _claimed(deps, uow, verification_id, token, claimed_until)
+        if verification is None:
             return None
         ref = _subject(verification)
-        held = vault.documents(uow, ref, verification.id)
-        kinds = {kind: document_id for kind, (document_id, _) in held.items()}
-        quality = {kind: measures for kind, (_, measures) in held.items()}
+        held = HeldDocuments(lambda: _held_documents(deps, ref, verification_id))
         try:  # the audited opening last: the audit chain's head is held until the commit
             fields = vault.get_fields(
                 uow, ref, verification.id, actor=ACTOR, action="verification.checks"
@@ -416,13 +406,14 @@ def _load(
     opened: dict[str, bytes] = {}
 
     def documents(kind: str) -> bytes | None:
-        if kind not in kinds:
+        document_id = held.document_id(kind)
+        if document_id is None:
             return None
         if kind in opened:
             return opened[kind]
         with deps.unit_of_work() as inner:
             image, _ = vault.get_document(
-                inner, ref, kinds[kind], actor=ACTOR, action="verification.checks"
+                inner, ref, document_id, actor=ACTOR, action="verification.checks"
             )
             inner.commit()
         opened[kind] = image
@@ -433,11 +424,77 @@ def _load(
         verification.options.to_record(),
         Mode(verification.mode),
         documents,
-        quality,
+        held,
         subject_type=verification.type,
         verification_id=verification.id,
     )
     return given, list(verification.checks), verification.tenant_id, claimed_until
+
+
+def _claimed(
+    deps: CheckDependencies,
+    uow: UnitOfWork,
+    verification_id: str,
+    token: datetime | None,
+    claimed_until: datetime,
+) -> Verification | None:
+    """Claim the run and read the verification: one statement when the run holds the
+    current lease; otherwise read it first and find out why (not processing, runs that kept
+    stopping, a stale duplicate, no token). None when there is nothing for this run to do."""
+    limit = unfinished_runs_limit(deps)
+    if token is not None:
+        claimed = uow.verifications.claim_run(verification_id, token, claimed_until, below=limit)
+        if claimed is not None:
+            return claimed
+    verification = uow.verifications.by_id(verification_id)
+    if verification is None or verification.status != Status.PROCESSING:
+        return None
+    if verification.unfinished_runs >= limit:
+        _give_up(deps, uow, verification, token)
+        return None
+    if token is None:
+        uow.verifications.hold_lease(verification_id, claimed_until)
+    elif not uow.verifications.claim_attempt(verification_id, token, claimed_until, run=True):
+        log.info("stale run dropped: another run holds the verification")
+        return None
+    return verification
+
+
+class HeldDocuments(Mapping[str, dict]):
+    """``kind → quality measures`` of the verification's documents, read when first asked
+    for (an upstream stage that opens no image reads none), with each kind's document id."""
+
+    def __init__(self, read: Callable[[], dict[str, tuple[str, dict]]]) -> None:
+        self._read = read
+        self._held: dict[str, tuple[str, dict]] | None = None
+
+    def _index(self) -> dict[str, tuple[str, dict]]:
+        if self._held is None:
+            self._held = self._read()
+        return self._held
+
+    def __getitem__(self, kind: str) -> dict:
+        return self._index()[kind][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return len(self._index())
+
+    def document_id(self, kind: str) -> str | None:
+        """The id of the document of ``kind``, or None without one."""
+        entry = self._index().get(kind)
+        return entry[0] if entry is not None else None
+
+
+def _held_documents(
+    deps: CheckDependencies, ref: SubjectRef, verification_id: str
+) -> dict[str, tuple[str, dict]]:
+    """``kind → (document id, quality measures)`` of a verification, read in a transaction
+    of its own (no decryption)."""
+    with deps.unit_of_work() as uow:
+        return deps.vault.documents(uow, ref, verification_id)
 
 
 def unfinished_runs_limit(deps: CheckDependencies) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from kyc_service.domain.sealing import DataUnavailable, SubjectRef
@@ -21,6 +21,34 @@ from kyc_service.vault.transaction import on_session
 
 _INSERT_FIELDS = insert(VaultFieldRow.__table__)
 """A plain (Core) insert, built once: every field of a verification in one executemany."""
+_SUBJECTS, _FIELDS = SubjectRow.__table__, VaultFieldRow.__table__
+_SUBJECT_AND_FIELDS = (
+    select(
+        _SUBJECTS.c.id,
+        _SUBJECTS.c.tenant_id,
+        _SUBJECTS.c.key_id,
+        _SUBJECTS.c.erased_at,
+        _SUBJECTS.c.retain_until,
+        _FIELDS.c.name,
+        _FIELDS.c.ciphertext,
+    )
+    .select_from(
+        _SUBJECTS.outerjoin(
+            _FIELDS,
+            and_(
+                _FIELDS.c.subject_id == _SUBJECTS.c.id,
+                _FIELDS.c.verification_id == bindparam("verification_id"),
+            ),
+        )
+    )
+    .where(
+        _SUBJECTS.c.tenant_id == bindparam("tenant_id"),
+        _SUBJECTS.c.mode == bindparam("mode"),
+        _SUBJECTS.c.reference == bindparam("reference"),
+    )
+)
+"""Built once: the subject and a verification's sealed fields in one statement (a subject
+without them comes as one row with no field)."""
 
 
 class SealedFields(SubjectKeys):
@@ -85,16 +113,23 @@ class SealedFields(SubjectKeys):
         action: str,
         reason: str | None = None,
     ) -> dict[str, str]:
-        """Open every field held for a verification; the opening is an audit event."""
-        subject, data_key = self._readable_subject(session, ref)
-        rows = session.scalars(
-            select(VaultFieldRow).where(
-                VaultFieldRow.subject_id == subject.id,
-                VaultFieldRow.verification_id == verification_id,
-            )
-        ).all()
-        if not rows:  # gone since the subject was read (SQLite reads take no lock): say why
-            self._readable_subject(session, ref)  # raises erased or past_retention now
+        """Open every field held for a verification; the opening is an audit event.
+
+        The subject and its fields are read in one statement (one snapshot: an erasure is
+        seen whole or not at all), then its data key."""
+        params = {
+            "tenant_id": ref.tenant_id,
+            "mode": ref.mode,
+            "reference": ref.reference,
+            "verification_id": verification_id,
+        }
+        found = session.execute(_SUBJECT_AND_FIELDS, params).all()
+        if not found:
+            raise DataUnavailable("not_held")
+        subject = found[0]
+        data_key = self._key_to_read(subject)
+        rows = [row for row in found if row.name is not None]
+        if not rows:
             raise DataUnavailable("not_held")
         opened = {
             row.name: open_sealed(

@@ -38,6 +38,17 @@ _RETAIN_DOCUMENTS = (
     )
     .values(delete_after=bindparam("b_delete_after", type_=DOCUMENTS.c.delete_after.type))
 )
+_RETAINED_SUBJECT = _RETAIN_SUBJECT.cte("retained_subject")
+_RETAIN_BOTH = (
+    update(DOCUMENTS)
+    .where(
+        DOCUMENTS.c.subject_id == select(_RETAINED_SUBJECT.c.id).scalar_subquery(),
+        DOCUMENTS.c.verification_id == bindparam("b_verification_id"),
+    )
+    .values(delete_after=bindparam("b_delete_after", type_=DOCUMENTS.c.delete_after.type))
+)
+"""PostgreSQL: both clocks in one statement (the subject's in a data-modifying ``WITH``, its
+documents' in the statement that reads the subject's id from it): one round trip."""
 
 
 class SubjectLifecycle(SubjectKeys):
@@ -48,26 +59,24 @@ class SubjectLifecycle(SubjectKeys):
         self, session: Session, ref: SubjectRef, verification_id: str, decided_at: datetime
     ) -> None:
         """Start the retention clocks: documents and all personal data count from ``decided_at``
-        (two statements built once: the subject's clock, then its documents')."""
-        subject_id = session.execute(
-            _RETAIN_SUBJECT,
-            {
-                "b_tenant_id": ref.tenant_id,
-                "b_mode": ref.mode,
-                "b_reference": ref.reference,
-                "b_retain_until": decided_at + timedelta(days=self.retention.data_days),
-            },
-        ).scalar()
-        if subject_id is None:
+        (statements built once: on PostgreSQL one, elsewhere the subject's clock, then its
+        documents')."""
+        subject = {
+            "b_tenant_id": ref.tenant_id,
+            "b_mode": ref.mode,
+            "b_reference": ref.reference,
+            "b_retain_until": decided_at + timedelta(days=self.retention.data_days),
+        }
+        documents = {
+            "b_verification_id": verification_id,
+            "b_delete_after": decided_at + timedelta(days=self.retention.document_days),
+        }
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(_RETAIN_BOTH, subject | documents)
             return
-        session.execute(
-            _RETAIN_DOCUMENTS,
-            {
-                "b_subject_id": subject_id,
-                "b_verification_id": verification_id,
-                "b_delete_after": decided_at + timedelta(days=self.retention.document_days),
-            },
-        )
+        subject_id = session.execute(_RETAIN_SUBJECT, subject).scalar()
+        if subject_id is not None:
+            session.execute(_RETAIN_DOCUMENTS, documents | {"b_subject_id": subject_id})
 
     @on_session
     def erase(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -110,6 +111,11 @@ class SubjectKeys:
         subject = self._find_subject(session, ref)
         if subject is None:
             raise DataUnavailable("not_held")
+        return subject, self._key_to_read(subject)
+
+    def _key_to_read(self, subject: Any) -> bytes:
+        """The data key of a subject as read (a row with ``erased_at``, ``retain_until`` and
+        ``key_id``), or ``DataUnavailable``: erased, or past its retention."""
         if subject.erased_at is not None:
             raise DataUnavailable("erased")
         if subject.retain_until <= self.clock():
@@ -117,10 +123,10 @@ class SubjectKeys:
         data_key = self.keystore.get(subject.key_id)
         if data_key is None:
             raise DataUnavailable("erased")
-        return subject, data_key
+        return data_key
 
     @staticmethod
-    def _field_context(subject: SubjectRow, verification_id: str, name: str) -> bytes:
+    def _field_context(subject: Any, verification_id: str, name: str) -> bytes:
         """Bind a field's ciphertext to its tenant, subject, verification and name."""
         return associated_data("field", subject.tenant_id, subject.id, verification_id, name)
 
