@@ -66,6 +66,7 @@ class FakeVerifications:
         loaded = copy.deepcopy(verification)
         loaded.changes = []
         loaded.loaded_status = loaded.status
+        loaded.loaded_updated_at = loaded.updated_at
         return loaded
 
     def add(self, verification: Verification) -> None:
@@ -90,10 +91,14 @@ class FakeVerifications:
             raise Conflict("the verification changed meanwhile; read it again")
         if lease is not None and stored.next_attempt_at != lease:
             raise Conflict("another run claimed the verification")
+        loaded_at = verification.loaded_updated_at
+        if strict and loaded_at is not None and stored.updated_at != loaded_at:
+            raise Conflict("the verification changed meanwhile; read it again")
         kept = copy.deepcopy(verification)
         kept.changes = []
         self.state.verifications[verification.id] = kept
         verification.loaded_status = verification.status
+        verification.loaded_updated_at = verification.updated_at
 
     def page(
         self,

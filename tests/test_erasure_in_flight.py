@@ -173,15 +173,15 @@ def test_a_check_run_never_overwrites_a_cancel_or_an_erasure_that_came_first(
     verification_id = ready(client, auth, body)
     assert submit(client, auth, verification_id).get_json()["status"] == "processing"
     services.adapters._built[("identity", Mode.TEST, "sandbox")] = real_identity
-    given, checks, _, lease_until = pipeline._load(services, verification_id, None)
-    result = pipeline.run_steps(services.adapters, given, checks)
+    given, claimed = pipeline._load(services, verification_id, None)
+    result = pipeline.run_steps(services.adapters, given, list(claimed.checks))
     assert not result.upstream_down  # this run would verify
     if first == "cancel":
         response = client.post(f"/v1/verifications/{verification_id}/cancel", headers=auth)
         assert response.status_code == 200
     else:
         assert erase(client, auth, body["reference"]).status_code == 204
-    assert pipeline._record(services, verification_id, result, lease_until) is False
+    assert pipeline._record(services, claimed, result) is False
     after = fetch(client, auth, verification_id)
     assert after["status"] == "canceled"
     assert (after["individual"] is None) == (first == "erase")

@@ -259,3 +259,63 @@ def test_a_run_is_claimed_and_read_in_one_statement_only_when_it_may_run(app, au
         assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
         uow.commit()
     assert stored(app, verification_id).next_attempt_at == second
+
+
+def claimable(app: Flask, auth: dict[str, str]) -> tuple[str, datetime]:
+    """A processing verification with its subject's data sealed, no run yet; its token."""
+    verification_id, token = stuck(app, auth)
+    with app.extensions["kyc"].unit_of_work() as uow:
+        uow.session.execute(
+            update(VerificationRow)
+            .where(VerificationRow.id == verification_id)
+            .values(unfinished_runs=0)
+        )
+        uow.commit()
+    return verification_id, token
+
+
+@pytest.mark.parametrize("meanwhile", [False, True], ids=["alone", "written_meanwhile"])
+def test_a_run_records_on_the_verification_it_claimed_and_any_write_since_drops_it(
+    app, auth, meanwhile
+) -> None:
+    """The record does not read the verification again: it saves the one the run claimed,
+    on condition of its status, its lease and its last write — so a write that moved none of
+    the first two (here only ``updated_at``, as any other save would) still drops the run's
+    results, and nothing of them is written."""
+    from sqlalchemy import event
+
+    from kyc_service.domain.checks import CheckStatus, check
+
+    verification_id, token = claimable(app, auth)
+    kyc = app.extensions["kyc"]
+    loaded = pipeline._load(kyc, verification_id, token)
+    assert loaded is not None
+    _, claimed = loaded
+    assert claimed.unfinished_runs == 1 and claimed.next_attempt_at > token
+    if meanwhile:
+        with kyc.unit_of_work() as uow:
+            uow.session.execute(
+                update(VerificationRow)
+                .where(VerificationRow.id == verification_id)
+                .values(updated_at=claimed.updated_at + timedelta(seconds=1))
+            )
+            uow.commit()
+    result = pipeline.RunResult([check("identity", CheckStatus.PASSED)])
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(kyc.engine, "before_cursor_execute", note)
+    try:
+        recorded = pipeline._record(kyc, claimed, result)
+    finally:
+        event.remove(kyc.engine, "before_cursor_execute", note)
+    after = stored(app, verification_id)
+    assert not any(s.startswith("SELECT") and "verifications" in s for s in sent), sent
+    if meanwhile:
+        assert recorded is False
+        assert (after.status.value, after.checks, after.unfinished_runs) == ("processing", [], 1)
+    else:
+        assert recorded is True and after.status.value != "processing"
+        assert [c.name for c in after.checks] == ["identity"] and after.unfinished_runs == 0

@@ -492,10 +492,10 @@ def test_data_gone_before_a_run_cancels_instead_of_crashing(kyc) -> None:
 def test_a_cancel_between_the_checks_and_their_record_stands(kyc) -> None:
     """cancel ‖ check run: the run's conditional save finds the status moved and drops."""
     verification_id, _ = submitted(kyc)
-    given, checks, _, lease_until = pipeline._load(kyc, verification_id, None)
-    result = pipeline.run_steps(kyc.adapters, given, checks)
+    given, claimed = pipeline._load(kyc, verification_id, None)
+    result = pipeline.run_steps(kyc.adapters, given, list(claimed.checks))
     verifications.cancel_verification(kyc.unit_of_work(), kyc.vault, PRINCIPAL, verification_id)
-    assert pipeline._record(kyc, verification_id, result, lease_until) is False
+    assert pipeline._record(kyc, claimed, result) is False
     assert stored(kyc, verification_id).status == Status.CANCELED
     assert event_types(kyc, verification_id)[-1] == "verification.canceled"
 

@@ -4,7 +4,7 @@ Local checks (document quality, OCR, face match: computations, free) run before 
 upstream ones (identity, bank card, portrait: each call is billed). A run has three
 phases: read what the checks need (one transaction), run the steps with no transaction
 open (upstream calls are slow), then record the results (one transaction, only if the
-verification is still processing). Steps already settled are not run again, so a repeated
+verification was not written since the run claimed it: status, lease and last write). Steps already settled are not run again, so a repeated
 run never bills an upstream twice. A definite local failure stops the run before any
 upstream is asked; a soft one (an unreadable card) lets the rest run, for the reviewer.
 
@@ -333,14 +333,15 @@ def _run(
     loaded = _load(deps, verification_id, _parse_token(token))
     if loaded is None:
         return None
-    given, checks, tenant_id, held = loaded
+    given, verification = loaded
+    tenant_id = verification.tenant_id
     given.ledger = lambda call: record_calls(deps, tenant_id, given.mode, verification_id, [call])
     try:
-        result = run_steps(deps.adapters, given, checks, local_only)
+        result = run_steps(deps.adapters, given, list(verification.checks), local_only)
     except DataUnavailable as gone:  # the subject was erased while the checks ran
         _cancel_erased(deps, verification_id, gone.reason)
         return None
-    return result if _record(deps, verification_id, result, held) else None
+    return result if _record(deps, verification, result) else None
 
 
 def _parse_token(token: str | None) -> datetime | None:
@@ -380,9 +381,10 @@ def _subject(verification: Verification) -> SubjectRef:
 
 def _load(
     deps: CheckDependencies, verification_id: str, token: datetime | None
-) -> tuple[CheckInput, list[CheckResult], str, datetime] | None:
-    """Phase 1: claim the run (its lease token), read the sealed fields (an audited
-    opening) and the recorded checks. None when there is nothing for this run to do."""
+) -> tuple[CheckInput, Verification] | None:
+    """Phase 1: claim the run (its lease token) and read the sealed fields (an audited
+    opening); what the steps read, and the verification as claimed (its recorded checks,
+    its new lease). None when there is nothing for this run to do."""
     vault = deps.vault
     claimed_until = _after(deps.clock() + lease(deps), token)
     with deps.unit_of_work() as uow:
@@ -428,7 +430,7 @@ def _load(
         subject_type=verification.type,
         verification_id=verification.id,
     )
-    return given, list(verification.checks), verification.tenant_id, claimed_until
+    return given, verification
 
 
 def _claimed(
@@ -457,6 +459,8 @@ def _claimed(
     elif not uow.verifications.claim_attempt(verification_id, token, claimed_until, run=True):
         log.info("stale run dropped: another run holds the verification")
         return None
+    verification.next_attempt_at = claimed_until  # as the claim wrote it
+    verification.unfinished_runs += 1
     return verification
 
 
@@ -553,37 +557,36 @@ def _cancel_erased(deps: CheckDependencies, verification_id: str, reason: str) -
         uow.commit()
 
 
-def _record(
-    deps: CheckDependencies, verification_id: str, result: RunResult, held: datetime
-) -> bool:
-    """Phase 3: store the checks and decide, unless the verification moved meanwhile or
-    another run claimed it since this one did (its lease is no longer ``held``); True when
-    stored.
+def _record(deps: CheckDependencies, verification: Verification, result: RunResult) -> bool:
+    """Phase 3: store the checks and decide, unless the verification was written since this
+    run claimed it; True when stored.
 
-    The save is conditional on the status read here: a cancel or an erasure committed
-    between this read and the write makes it a 409, and the run's results are dropped.
+    ``verification`` is the one the run claimed (no second read): the save is conditional on
+    its status, its lease and its last write as claimed, so a cancel, an erasure, another
+    run's claim or any other write committed meanwhile makes it a 409 and the run's results
+    are dropped. The retention clocks start after the save, in its transaction (the
+    verification's row locked first, as every writer of it does).
     """
+    held = verification.next_attempt_at
     with deps.unit_of_work() as uow:
-        verification = uow.verifications.by_id(verification_id, for_update=True)
-        if verification is None or verification.status != Status.PROCESSING:
-            return False
-        if verification.next_attempt_at != held:
-            log.info("check results dropped: another run claimed the verification")
-            return False
-        _apply(deps, uow, verification, result)
+        decided_at = _apply(deps, verification, result)
         try:
-            save(uow, verification, lease=held)
+            save(uow, verification, strict=True, lease=held)
         except Conflict:  # moved meanwhile (canceled, erased, claimed): its new state stands
             log.info("check results dropped: the verification moved meanwhile")
             return False
+        if decided_at is not None:
+            ref = _subject(verification)
+            deps.vault.record_decision(uow, ref, verification.id, decided_at)
         uow.commit()
     return True
 
 
 def _apply(
-    deps: CheckDependencies, uow: UnitOfWork, verification: Verification, result: RunResult
-) -> None:
-    """Move the verification as the run's result says."""
+    deps: CheckDependencies, verification: Verification, result: RunResult
+) -> datetime | None:
+    """Move the verification as the run's result says; the time of its decision when the
+    run decided it (its retention clocks start then), else None."""
     settings = deps.settings
     now = deps.clock()
     if result.partial:
@@ -591,7 +594,7 @@ def _apply(
         until = _after(now + lease(deps), verification.next_attempt_at)
         verification.keep_checks(result.checks, now, until)
         result.next_lease = lease_token(verification)
-        return
+        return None
     verification.run_finished()
     if result.upstream_down:
         verification.schedule_retry(
@@ -606,7 +609,8 @@ def _apply(
     else:
         verification.record_checks(result.checks, now)
         if verification.is_final:
-            deps.vault.record_decision(uow, _subject(verification), verification.id, now)
+            return now
+    return None
 
 
 def _deposit(deps: CheckDependencies, verification: Verification, amount: str) -> Deposit:
