@@ -1,12 +1,13 @@
 """The check pipeline: each check a small step with a recorded result, then the decision.
 
 Local checks (document quality, OCR, face match: computations, free) run before the
-upstream ones (identity, bank card, portrait: each call is billed). A run has three
-phases: read what the checks need (one transaction), run the steps with no transaction
-open (upstream calls are slow), then record the results (one transaction, only if the
-verification was not written since the run claimed it: status, lease and last write). Steps already settled are not run again, so a repeated
-run never bills an upstream twice. A definite local failure stops the run before any
-upstream is asked; a soft one (an unreadable card) lets the rest run, for the reviewer.
+upstream ones (identity, bank card, portrait: each call is billed). A run has three phases:
+read what the checks need (one transaction), run the steps with no transaction open
+(upstream calls are slow), then record the results (one transaction, only if the
+verification was not written since the run claimed it: status, lease and last write). Steps
+already settled are not run again, so a repeated run never bills an upstream twice. A
+definite local failure stops the run before any upstream is asked; a soft one (an
+unreadable card) lets the rest run, for the reviewer.
 
 On a worker pool the pipeline runs in two stages (:func:`run_local_checks` on the CPU
 workers, then :func:`run_checks` on the I/O workers), each a run as above. Each run renews
