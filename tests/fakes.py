@@ -168,6 +168,15 @@ class FakeVerifications:
             return None
         return self._out(stored)
 
+    def hold_run(
+        self, verification_id: str, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        stored = self.state.verifications.get(verification_id)
+        if stored is None or stored.status != Status.PROCESSING or stored.unfinished_runs >= below:
+            return None
+        self.hold_lease(verification_id, lease_until)
+        return self._out(stored)
+
     def claim_attempt(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
     ) -> bool:

@@ -319,3 +319,27 @@ def test_a_run_records_on_the_verification_it_claimed_and_any_write_since_drops_
     else:
         assert recorded is True and after.status.value != "processing"
         assert [c.name for c in after.checks] == ["identity"] and after.unfinished_runs == 0
+
+
+def test_a_run_without_a_token_is_counted_in_the_statement_that_holds_it(app, auth) -> None:
+    """A run without a lease token (an older caller's) takes its lease and counts itself in
+    one statement that also reads the verification; a cancelled one is neither held nor
+    counted, and the run does nothing."""
+    verification_id, _ = claimable(app, auth)
+    kyc = app.extensions["kyc"]
+    loaded = pipeline._load(kyc, verification_id, None)
+    assert loaded is not None
+    _, claimed = loaded
+    kept = stored(app, verification_id)
+    assert (claimed.unfinished_runs, claimed.next_attempt_at) == (1, kept.next_attempt_at)
+    assert kept.unfinished_runs == 1
+    with kyc.unit_of_work() as uow:
+        uow.session.execute(
+            update(VerificationRow)
+            .where(VerificationRow.id == verification_id)
+            .values(status="canceled")
+        )
+        uow.commit()
+    assert pipeline._load(kyc, verification_id, None) is None
+    after = stored(app, verification_id)
+    assert (after.unfinished_runs, after.next_attempt_at) == (1, kept.next_attempt_at)

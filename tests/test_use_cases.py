@@ -572,3 +572,20 @@ def test_an_upstream_stage_reads_the_documents_index_only_when_a_step_needs_an_i
     pipeline.run_checks(kyc, with_face, upstream)
     assert asked == [plain, with_face, with_face]  # the portrait step opened the selfie
     assert kyc.adapters.portrait.calls == 1
+
+
+def test_an_erasure_after_the_fields_were_opened_stops_the_run_before_any_verifier(kyc) -> None:
+    """The documents' index is read after the run opened the fields (lazily): a subject
+    erased in between is seen there as erased — the run stops before any verifier is asked
+    with the erased subject's data — not as documents missing."""
+    from kyc_service.domain.sealing import DataUnavailable
+
+    verification_id, _ = submitted(kyc)
+    token = pipeline.lease_token(stored(kyc, verification_id))
+    loaded = pipeline._load(kyc, verification_id, pipeline._parse_token(token))
+    assert loaded is not None
+    given, claimed = loaded
+    subjects.erase_subject(kyc.unit_of_work(), kyc.vault, PRINCIPAL, "user-1")
+    with pytest.raises(DataUnavailable, match="erased"):
+        pipeline.run_steps(kyc.adapters, given, list(claimed.checks))
+    assert kyc.adapters.identity.calls == 0

@@ -1024,3 +1024,13 @@ def test_an_opening_reads_subject_and_fields_at_once_and_a_decision_sets_its_clo
         assert subject_row(session, held.ref).retain_until == clock.now + timedelta(days=365)
         document = session.get(VaultDocumentRow, held.document_id)
         assert document.delete_after == clock.now + timedelta(days=30)
+
+
+def test_fields_held_only_for_another_verification_are_not_held_for_this_one(rig: Rig) -> None:
+    """The subject is readable, but holds no field for the verification asked about: the
+    opening says ``not_held`` and audits nothing."""
+    (held,) = seed(rig, make_people(1, seed=73))
+    before = count(rig, AuditEventRow)
+    with rig.sessions() as session, pytest.raises(DataUnavailable, match="not_held"):
+        rig.vault.get_fields(session, held.ref, new_id("ver"), actor=OPS, action="subject.viewed")
+    assert count(rig, AuditEventRow) == before

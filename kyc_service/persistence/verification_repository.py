@@ -126,6 +126,10 @@ _CLAIM_RUN = (
     .returning(*TABLE.columns)
 )
 """A run's claim that reads the verification as it moves it: one statement."""
+_HOLD_RUN = _HOLD_LEASE.where(
+    COLUMNS.unfinished_runs < bindparam("below", type_=COLUMNS.unfinished_runs.type)
+).returning(*TABLE.columns)
+"""A run without a lease token: its lease taken and the verification read, one statement."""
 
 
 def _save_statement(strict: bool, leased: bool) -> Update:
@@ -282,6 +286,15 @@ class SqlVerificationRepository:
         is written: the caller reads it and finds out why)."""
         params = {"if_id": verification_id, "if_lease": seen, "until": lease_until, "below": below}
         row = self.session.execute(_CLAIM_RUN, params).first()
+        return to_entity(row) if row is not None else None
+
+    def hold_run(
+        self, verification_id: str, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        """``claim_run`` for a run without a lease token: whatever the lease, only if the
+        verification is processing and fewer than ``below`` runs stopped unfinished."""
+        params = {"if_id": verification_id, "until": lease_until, "below": below}
+        row = self.session.execute(_HOLD_RUN, params).first()
         return to_entity(row) if row is not None else None
 
     def claim_attempt(

@@ -79,6 +79,11 @@ class VerificationRepository(Protocol):
         unfinished (then its lease moves to ``lease_until`` and ``unfinished_runs`` goes up
         by one); None, with nothing written, otherwise."""
 
+    def hold_run(
+        self, verification_id: str, lease_until: datetime, *, below: int
+    ) -> Verification | None:
+        """``claim_run`` for a run without a lease token (whatever the lease)."""
+
     def hold_lease(self, verification_id: str, until: datetime) -> bool:
         """Move a processing verification's next attempt to ``until`` (a run has started:
         the periodic retry leaves it alone meanwhile; its ``unfinished_runs`` goes up by

@@ -441,28 +441,26 @@ def _claimed(
     token: datetime | None,
     claimed_until: datetime,
 ) -> Verification | None:
-    """Claim the run and read the verification: one statement when the run holds the
-    current lease; otherwise read it first and find out why (not processing, runs that kept
-    stopping, a stale duplicate, no token). None when there is nothing for this run to do."""
+    """Claim the run and read the verification in one statement (with a token: only if it
+    still holds the current lease); when that claims nothing, read it and find out why (not
+    processing, runs that kept stopping: the give-up, or a stale duplicate). None when
+    there is nothing for this run to do."""
     limit = unfinished_runs_limit(deps)
-    if token is not None:
-        claimed = uow.verifications.claim_run(verification_id, token, claimed_until, below=limit)
-        if claimed is not None:
-            return claimed
-    verification = uow.verifications.by_id(verification_id)
+    verifications = uow.verifications
+    if token is None:
+        claimed = verifications.hold_run(verification_id, claimed_until, below=limit)
+    else:
+        claimed = verifications.claim_run(verification_id, token, claimed_until, below=limit)
+    if claimed is not None:
+        return claimed
+    verification = verifications.by_id(verification_id)
     if verification is None or verification.status != Status.PROCESSING:
         return None
     if verification.unfinished_runs >= limit:
         _give_up(deps, uow, verification, token)
         return None
-    if token is None:
-        uow.verifications.hold_lease(verification_id, claimed_until)
-    elif not uow.verifications.claim_attempt(verification_id, token, claimed_until, run=True):
-        log.info("stale run dropped: another run holds the verification")
-        return None
-    verification.next_attempt_at = claimed_until  # as the claim wrote it
-    verification.unfinished_runs += 1
-    return verification
+    log.info("stale run dropped: another run holds the verification")
+    return None
 
 
 class HeldDocuments(Mapping[str, dict]):
@@ -497,8 +495,13 @@ def _held_documents(
     deps: CheckDependencies, ref: SubjectRef, verification_id: str
 ) -> dict[str, tuple[str, dict]]:
     """``kind → (document id, quality measures)`` of a verification, read in a transaction
-    of its own (no decryption)."""
+    of its own (no decryption); ``DataUnavailable`` when the subject's data can no longer be
+    opened (erased, past retention since the run opened its fields: the run is cancelled,
+    no upstream asked)."""
     with deps.unit_of_work() as uow:
+        gone = deps.vault.unreadable(uow, ref)
+        if gone is not None:
+            raise DataUnavailable(gone)
         return deps.vault.documents(uow, ref, verification_id)
 
 
