@@ -248,17 +248,22 @@ def test_a_run_is_claimed_and_read_in_one_statement_only_when_it_may_run(app, au
     assert claimed.loaded_status == claimed.status
     after = stored(app, verification_id)
     assert (after.next_attempt_at, after.unfinished_runs) == (second, 2)
+    cancel_in_sql(app, verification_id)
     with kyc.unit_of_work() as uow:
+        assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
+        uow.commit()
+    assert stored(app, verification_id).next_attempt_at == second
+
+
+def cancel_in_sql(app: Flask, verification_id: str) -> None:
+    """Mark a verification canceled in SQL alone (as a cancel committed meanwhile)."""
+    with app.extensions["kyc"].unit_of_work() as uow:
         uow.session.execute(
             update(VerificationRow)
             .where(VerificationRow.id == verification_id)
             .values(status="canceled")
         )
         uow.commit()
-    with kyc.unit_of_work() as uow:
-        assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
-        uow.commit()
-    assert stored(app, verification_id).next_attempt_at == second
 
 
 def claimable(app: Flask, auth: dict[str, str]) -> tuple[str, datetime]:
@@ -333,13 +338,7 @@ def test_a_run_without_a_token_is_counted_in_the_statement_that_holds_it(app, au
     kept = stored(app, verification_id)
     assert (claimed.unfinished_runs, claimed.next_attempt_at) == (1, kept.next_attempt_at)
     assert kept.unfinished_runs == 1
-    with kyc.unit_of_work() as uow:
-        uow.session.execute(
-            update(VerificationRow)
-            .where(VerificationRow.id == verification_id)
-            .values(status="canceled")
-        )
-        uow.commit()
+    cancel_in_sql(app, verification_id)
     assert pipeline._load(kyc, verification_id, None) is None
     after = stored(app, verification_id)
     assert (after.unfinished_runs, after.next_attempt_at) == (1, kept.next_attempt_at)

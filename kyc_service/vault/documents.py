@@ -90,12 +90,7 @@ class SealedDocuments(SubjectKeys):
     ) -> dict[str, tuple[str, dict]]:
         """Return ``kind → (document id, quality measures)`` for a verification (no decryption;
         one statement: the subject's row is joined, not read first)."""
-        params = {
-            "tenant_id": ref.tenant_id,
-            "mode": ref.mode,
-            "reference": ref.reference,
-            "verification_id": verification_id,
-        }
+        params = self._subject_params(ref, verification_id)
         rows = session.execute(_HELD_DOCUMENTS, params).all()
         return {kind: (document_id, dict(quality or {})) for kind, document_id, quality in rows}
 

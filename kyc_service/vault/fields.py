@@ -117,12 +117,7 @@ class SealedFields(SubjectKeys):
 
         The subject and its fields are read in one statement (one snapshot: an erasure is
         seen whole or not at all), then its data key."""
-        params = {
-            "tenant_id": ref.tenant_id,
-            "mode": ref.mode,
-            "reference": ref.reference,
-            "verification_id": verification_id,
-        }
+        params = self._subject_params(ref, verification_id)
         found = session.execute(_SUBJECT_AND_FIELDS, params).all()
         if not found:
             raise DataUnavailable("not_held")

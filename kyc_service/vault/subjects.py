@@ -126,6 +126,16 @@ class SubjectKeys:
         return data_key
 
     @staticmethod
+    def _subject_params(ref: SubjectRef, verification_id: str) -> dict[str, str]:
+        """The bound values of a statement on one verification's data of a subject."""
+        return {
+            "tenant_id": ref.tenant_id,
+            "mode": ref.mode,
+            "reference": ref.reference,
+            "verification_id": verification_id,
+        }
+
+    @staticmethod
     def _field_context(subject: Any, verification_id: str, name: str) -> bytes:
         """Bind a field's ciphertext to its tenant, subject, verification and name."""
         return associated_data("field", subject.tenant_id, subject.id, verification_id, name)
