@@ -148,14 +148,6 @@ class FakeVerifications:
             and v.next_attempt_at <= now
         ][:limit]
 
-    def hold_lease(self, verification_id: str, until: datetime) -> bool:
-        stored = self.state.verifications.get(verification_id)
-        if stored is None or stored.status != Status.PROCESSING:
-            return False
-        stored.next_attempt_at = until
-        stored.unfinished_runs += 1
-        return True
-
     def claim_run(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
     ) -> Verification | None:
@@ -163,9 +155,10 @@ class FakeVerifications:
         if stored is None or stored.status != Status.PROCESSING:
             return None
         if stored.unfinished_runs >= below or not self.claim_attempt(
-            verification_id, seen, lease_until, run=True
+            verification_id, seen, lease_until
         ):
             return None
+        stored.unfinished_runs += 1
         return self._out(stored)
 
     def hold_run(
@@ -174,17 +167,15 @@ class FakeVerifications:
         stored = self.state.verifications.get(verification_id)
         if stored is None or stored.status != Status.PROCESSING or stored.unfinished_runs >= below:
             return None
-        self.hold_lease(verification_id, lease_until)
+        stored.next_attempt_at = lease_until
+        stored.unfinished_runs += 1
         return self._out(stored)
 
-    def claim_attempt(
-        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
-    ) -> bool:
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
         stored = self.state.verifications[verification_id]
         if stored.next_attempt_at != seen:
             return False
         stored.next_attempt_at = lease_until
-        stored.unfinished_runs += int(run)
         return True
 
 

@@ -1,6 +1,6 @@
 """Issue 15, a poison verification: runs that keep stopping before they record (their worker
 killed each time) end in review, on SQLite and PostgreSQL — the counting is in SQL
-(``claim_attempt(run=True)``, ``hold_lease``) and a recorded run resets it. The rules are in
+(``claim_run``, ``hold_run``) and a recorded run resets it. The rules are in
 ``tests/test_use_cases.py``; here the repository and the give-up on real databases."""
 
 from __future__ import annotations
@@ -32,16 +32,18 @@ def test_started_runs_are_counted_in_sql_and_a_recorded_run_ends_them(app, auth)
     kyc = app.extensions["kyc"]
     now = datetime.now(UTC).replace(microsecond=0)
     first, second, third = (now + timedelta(seconds=n) for n in (10, 20, 30))
-    with kyc.unit_of_work() as uow:
-        assert uow.verifications.hold_lease(verification_id, first)  # an in-process run
+    with kyc.unit_of_work() as uow:  # an in-process run, without a lease token
+        held = uow.verifications.hold_run(verification_id, first, below=5)
         uow.commit()
+    assert (held.next_attempt_at, held.unfinished_runs) == (first, 1)
     with kyc.unit_of_work() as uow:
         assert uow.verifications.claim_attempt(verification_id, first, second)  # a retry claim
         uow.commit()
-    assert stored(app, verification_id).unfinished_runs == 1
+    assert stored(app, verification_id).unfinished_runs == 1  # the claim alone is no run
     with kyc.unit_of_work() as uow:
-        assert uow.verifications.claim_attempt(verification_id, second, third, run=True)
-        assert not uow.verifications.claim_attempt(verification_id, second, third, run=True)
+        claimed = uow.verifications.claim_run(verification_id, second, third, below=5)
+        assert claimed.unfinished_runs == 2
+        assert uow.verifications.claim_run(verification_id, second, third, below=5) is None
         uow.commit()
     assert stored(app, verification_id).unfinished_runs == 2
     with kyc.unit_of_work() as uow:
@@ -160,12 +162,12 @@ def test_a_save_under_a_lease_another_run_claimed_since_is_refused(app, auth) ->
     now = datetime.now(UTC).replace(microsecond=0)
     held, newer = now + timedelta(seconds=10), now + timedelta(seconds=20)
     with kyc.unit_of_work() as uow:
-        assert uow.verifications.hold_lease(verification_id, held)
+        assert uow.verifications.hold_run(verification_id, held, below=5) is not None
         uow.commit()
     with kyc.unit_of_work() as uow:
         verification = uow.verifications.by_id(verification_id)
     with kyc.unit_of_work() as uow:  # the periodic retry claims it meanwhile
-        assert uow.verifications.claim_attempt(verification_id, held, newer, run=True)
+        assert uow.verifications.claim_run(verification_id, held, newer, below=5) is not None
         uow.commit()
     with kyc.unit_of_work() as uow:
         verification.run_finished()
@@ -218,7 +220,7 @@ def test_a_run_is_claimed_and_read_in_one_statement_only_when_it_may_run(app, au
     now = datetime.now(UTC).replace(microsecond=0)
     first, second, third = (now + timedelta(seconds=n) for n in (10, 20, 30))
     with kyc.unit_of_work() as uow:
-        assert uow.verifications.hold_lease(verification_id, first)  # one unfinished run
+        assert uow.verifications.hold_run(verification_id, first, below=5)  # one unfinished run
         uow.commit()
     with kyc.unit_of_work() as uow:
         assert uow.verifications.claim_run(verification_id, second, third, below=5) is None

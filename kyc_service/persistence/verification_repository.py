@@ -115,10 +115,9 @@ _CLAIM = (
     .where(COLUMNS.id == bindparam("if_id"), COLUMNS.next_attempt_at == bindparam("if_lease"))
     .values(next_attempt_at=bindparam("until", type_=COLUMNS.next_attempt_at.type))
 )
-_CLAIMS = {False: _CLAIM, True: _CLAIM.values(**_NEXT_RUN)}
-"""Built once: a claim moves the lease (and, for a run, counts one more unfinished run)."""
+"""Built once: a claim moves the lease."""
 _CLAIM_RUN = (
-    _CLAIMS[True]
+    _CLAIM.values(**_NEXT_RUN)
     .where(
         COLUMNS.status == Status.PROCESSING.value,
         COLUMNS.unfinished_runs < bindparam("below", type_=COLUMNS.unfinished_runs.type),
@@ -270,12 +269,6 @@ class SqlVerificationRepository:
         ).all()
         return [row[0] for row in rows]
 
-    def hold_lease(self, verification_id: str, until: datetime) -> bool:
-        """Move a processing verification's next attempt to ``until``: a run starts (one
-        more unfinished run until it records)."""
-        result = self.session.execute(_HOLD_LEASE, {"if_id": verification_id, "until": until})
-        return (result.rowcount or 0) == 1
-
     def claim_run(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
     ) -> Verification | None:
@@ -297,12 +290,9 @@ class SqlVerificationRepository:
         row = self.session.execute(_HOLD_RUN, params).first()
         return to_entity(row) if row is not None else None
 
-    def claim_attempt(
-        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
-    ) -> bool:
-        """Move a due attempt to ``lease_until`` unless another worker already did; with
-        ``run``, a run of the checks starts (one more unfinished run until it records)."""
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did."""
         result = self.session.execute(
-            _CLAIMS[run], {"if_id": verification_id, "if_lease": seen, "until": lease_until}
+            _CLAIM, {"if_id": verification_id, "if_lease": seen, "until": lease_until}
         )
         return (result.rowcount or 0) == 1

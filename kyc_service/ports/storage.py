@@ -65,11 +65,9 @@ class VerificationRepository(Protocol):
     def due_for_retry(self, now: datetime, limit: int) -> Sequence[tuple[str, datetime]]:
         """Return (id, next attempt) of processing verifications whose attempt is due."""
 
-    def claim_attempt(
-        self, verification_id: str, seen: datetime, lease_until: datetime, *, run: bool = False
-    ) -> bool:
-        """Move a due attempt to ``lease_until`` unless another worker already did; with
-        ``run``, a run of the checks starts (its ``unfinished_runs`` goes up by one)."""
+    def claim_attempt(self, verification_id: str, seen: datetime, lease_until: datetime) -> bool:
+        """Move a due attempt to ``lease_until`` unless another worker already did (the
+        periodic retry's claim; the run it starts counts itself with ``claim_run``)."""
 
     def claim_run(
         self, verification_id: str, seen: datetime, lease_until: datetime, *, below: int
@@ -82,12 +80,8 @@ class VerificationRepository(Protocol):
     def hold_run(
         self, verification_id: str, lease_until: datetime, *, below: int
     ) -> Verification | None:
-        """``claim_run`` for a run without a lease token (whatever the lease)."""
-
-    def hold_lease(self, verification_id: str, until: datetime) -> bool:
-        """Move a processing verification's next attempt to ``until`` (a run has started:
-        the periodic retry leaves it alone meanwhile; its ``unfinished_runs`` goes up by
-        one); False when it is not processing."""
+        """``claim_run`` for a run without a lease token (whatever the lease): its next
+        attempt moves to ``lease_until``, so the periodic retry leaves it alone meanwhile."""
 
     def expired_deposits(self, now: datetime, limit: int) -> Sequence[str]:
         """Ids of verifications awaiting a micro-deposit past its time."""
