@@ -1,9 +1,9 @@
 """Issue 12 (first part): the verifier protocol's HTTP adapters and the partner sandbox.
 
-Unit tests with ``responses`` (no socket): each result code, a timeout, a lost connection,
-5xx, malformed JSON, a bad signature, the circuit breaker opening and closing. Then the
-adapters against the real sandbox server on loopback: the same outcomes as the in-process
-sandbox, for every role.
+Unit tests against a scripted verifier on loopback (``tests/stub_upstream.py``): each result
+code, a timeout, a lost connection, a refused one, a broken stream, 5xx, malformed JSON, a
+bad signature, the circuit breaker opening and closing. Then the adapters against the real
+sandbox server on loopback: the same outcomes as the in-process sandbox, for every role.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-import responses
 
 from adapters.http_verifiers import protocol
 from adapters.http_verifiers.adapters import (
@@ -33,9 +32,10 @@ from adapters.sandbox.registry import SandboxBusinessRegistry
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound, Payment
 from tests.helpers import serving_in_thread
+from tests.stub_upstream import CUT, DROP, HANG, StubUpstream, stub_upstream
+from tests.worker_pool import free_port
 
 SECRET = "s3cret-for-tests"
-URL = "http://127.0.0.1:9"
 ID_NUMBER = "11010519491231002X"
 
 
@@ -68,8 +68,14 @@ def unbilled(outcome):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def identity() -> Iterator[HttpIdentityAuthority]:
-    adapter = HttpIdentityAuthority(URL, SECRET, timeout=1)
+def upstream() -> Iterator[StubUpstream]:
+    with stub_upstream() as stub:
+        yield stub
+
+
+@pytest.fixture
+def identity(upstream: StubUpstream) -> Iterator[HttpIdentityAuthority]:
+    adapter = HttpIdentityAuthority(upstream.url, SECRET, timeout=0.3)
     yield adapter
     adapter.close()
 
@@ -89,13 +95,10 @@ def identity() -> Iterator[HttpIdentityAuthority]:
         ),
     ],
 )
-@responses.activate
-def test_each_result_code_maps_to_a_domain_result(identity, answer, expected):
-    responses.add_callback(
-        responses.POST, f"{URL}/v1/identity", callback=signed_answer(answer, rid_of(FIELDS))
-    )
+def test_each_result_code_maps_to_a_domain_result(upstream, identity, answer, expected):
+    upstream.add("/v1/identity", signed_answer(answer, rid_of(FIELDS)))
     assert identity.verify("张三", ID_NUMBER, request_id=RID) == expected
-    sent = responses.calls[0].request
+    sent = upstream.calls[0]
     assert json.loads(sent.body) == {"request_id": rid_of(FIELDS), **FIELDS}
     assert protocol.signature_valid(
         SECRET, protocol.request_line("identity"), sent.headers, sent.body, time.time()
@@ -103,53 +106,49 @@ def test_each_result_code_maps_to_a_domain_result(identity, answer, expected):
 
 
 @pytest.mark.parametrize("result", ["busy", "daily_limit"])
-@responses.activate
-def test_busy_and_daily_limit_are_outages(identity, result):
-    responses.add_callback(
-        responses.POST,
-        f"{URL}/v1/identity",
-        callback=signed_answer({"result": result, "billable": False}, rid_of(FIELDS)),
-    )
+def test_busy_and_daily_limit_are_outages(upstream, identity, result):
+    upstream.add("/v1/identity", signed_answer({"result": result, "billable": False}, RID))
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        requests.ConnectTimeout("connect"),
-        requests.ReadTimeout("read"),
-        requests.ConnectionError("refused"),
-    ],
-    ids=["connect-timeout", "read-timeout", "connection-error"],
-)
-@responses.activate
-def test_timeouts_and_lost_connections_are_retried_then_an_outage(identity, failure):
-    responses.add(responses.POST, f"{URL}/v1/identity", body=failure)
+@pytest.mark.parametrize("failure", [HANG, DROP], ids=["read-timeout", "lost-connection"])
+def test_timeouts_and_lost_connections_are_retried_then_an_outage(upstream, identity, failure):
+    upstream.add("/v1/identity", failure)
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
-    assert len(responses.calls) == 3  # the same request id, sent again: safe
+    assert len(upstream.calls) == 3  # the same request id, sent again: safe
+    assert {json.loads(call.body)["request_id"] for call in upstream.calls} == {RID}
 
 
-@responses.activate
-def test_a_5xx_then_an_answer_passes_with_the_same_request_id(identity):
+def test_a_refused_connection_is_an_outage():
+    adapter = HttpIdentityAuthority(f"http://127.0.0.1:{free_port()}", SECRET, timeout=0.3)
+    with pytest.raises(UpstreamUnavailable, match="did not answer"):
+        adapter.verify("张三", ID_NUMBER, request_id=RID)
+
+
+def test_a_lost_connection_then_an_answer_passes(upstream, identity):
+    upstream.add("/v1/identity", DROP, signed_answer({"result": "match", "billable": True}, RID))
+    assert identity.verify("张三", ID_NUMBER, request_id=RID) == Match()
+    assert len(upstream.calls) == 2
+
+
+def test_a_5xx_then_an_answer_passes_with_the_same_request_id(upstream, identity):
     rid = rid_of(FIELDS)
-    responses.add(responses.POST, f"{URL}/v1/identity", status=503)
-    responses.add_callback(
-        responses.POST,
-        f"{URL}/v1/identity",
-        callback=signed_answer({"result": "match", "billable": True}, rid),
+    upstream.add(
+        "/v1/identity",
+        upstream.answer(503),
+        signed_answer({"result": "match", "billable": True}, rid),
     )
     assert identity.verify("张三", ID_NUMBER, request_id=RID) == Match()
-    ids = {json.loads(call.request.body)["request_id"] for call in responses.calls}
-    assert ids == {rid}
+    assert len(upstream.calls) == 2
+    assert {json.loads(call.body)["request_id"] for call in upstream.calls} == {rid}
 
 
 @pytest.mark.parametrize(
     "variant", ["malformed-json", "bad-signature", "wrong-request-id", "no-result", "401"]
 )
-@responses.activate
-def test_malformed_or_unsigned_answers_are_an_outage_never_a_pass(identity, variant):
+def test_malformed_or_unsigned_answers_are_an_outage_never_a_pass(upstream, identity, variant):
     rid = rid_of(FIELDS)
     match = {"result": "match", "billable": True}
     if variant == "malformed-json":
@@ -169,9 +168,10 @@ def test_malformed_or_unsigned_answers_are_an_outage_never_a_pass(identity, vari
         callback = signed_answer({"billable": True}, rid)
     else:
         callback = signed_answer(match, rid, status=401)
-    responses.add_callback(responses.POST, f"{URL}/v1/identity", callback=callback)
+    upstream.add("/v1/identity", callback)
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
+    assert len(upstream.calls) == 1, "an answer, even a bad one, is not sent again"
 
 
 def test_the_breaker_opens_after_failures_and_a_probe_closes_it():
@@ -188,17 +188,16 @@ def test_the_breaker_opens_after_failures_and_a_probe_closes_it():
     assert breaker.allow() and breaker.allow()
 
 
-@responses.activate
-def test_an_open_breaker_fails_fast_without_a_request():
-    adapter = HttpIdentityAuthority(URL, SECRET, timeout=1)
-    adapter.client.breaker = CircuitBreaker(threshold=1, cooldown=60)
-    responses.add(responses.POST, f"{URL}/v1/identity", status=500)
+def test_an_open_breaker_fails_fast_without_a_request(upstream, identity):
+    identity.client.breaker = CircuitBreaker(threshold=1, cooldown=60)
+    upstream.add("/v1/identity", upstream.answer(500))
     with pytest.raises(UpstreamUnavailable):
-        adapter.verify("张三", ID_NUMBER)
-    sent = len(responses.calls)
+        identity.verify("张三", ID_NUMBER)
+    sent = len(upstream.calls)
+    assert sent == 3
     with pytest.raises(UpstreamUnavailable, match="circuit open"):
-        adapter.verify("张三", ID_NUMBER)
-    assert len(responses.calls) == sent
+        identity.verify("张三", ID_NUMBER)
+    assert len(upstream.calls) == sent
 
 
 # --- against the partner sandbox on loopback -----------------------------------------------
@@ -311,14 +310,13 @@ ROLE_CALLS = {
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_CALLS))
-@responses.activate
-def test_every_role_sends_the_callers_request_id_and_only_its_fields(role):
+def test_every_role_sends_the_callers_request_id_and_only_its_fields(upstream, role):
     answer = {"result": "match", "billable": True} | (
         {"amount": "0.45"} if role == "account" else {}
     )
-    responses.add_callback(responses.POST, f"{URL}/v1/{role}", callback=signed_answer(answer, RID))
-    ROLE_CALLS[role](URL)
-    sent = json.loads(responses.calls[0].request.body)
+    upstream.add(f"/v1/{role}", signed_answer(answer, RID))
+    ROLE_CALLS[role](upstream.url)
+    sent = json.loads(upstream.calls[0].body)
     assert sent["request_id"] == RID
     assert set(sent) == {"request_id", *protocol.ROLE_FIELDS[role]}
 
@@ -335,46 +333,51 @@ def test_every_role_sends_the_callers_request_id_and_only_its_fields(role):
     ],
     ids=["personal-data", "too-long", "digits", "score-above-1", "score-bool", "score-nan"],
 )
-@responses.activate
-def test_a_reason_that_is_no_failure_code_or_a_bad_score_is_an_outage(identity, answer):
-    responses.add_callback(
-        responses.POST, f"{URL}/v1/identity", callback=signed_answer(answer, RID)
-    )
+def test_a_reason_that_is_no_failure_code_or_a_bad_score_is_an_outage(upstream, identity, answer):
+    upstream.add("/v1/identity", signed_answer(answer, RID))
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
 
 
 @pytest.mark.parametrize("amount", ["abc", "100", "0.00", "1.00", "0.3", "0.321", 0.32, None])
-@responses.activate
-def test_a_deposit_amount_out_of_form_is_an_outage_but_billed(amount):
+def test_a_deposit_amount_out_of_form_is_an_outage_but_billed(upstream, amount):
     answer = {"result": "match", "billable": True, "amount": amount}
-    responses.add_callback(responses.POST, f"{URL}/v1/account", callback=signed_answer(answer, RID))
+    upstream.add("/v1/account", signed_answer(answer, RID))
     with pytest.raises(UpstreamUnavailable) as raised:
-        HttpAccountVerifier(URL, SECRET).pay_micro_deposit(
+        HttpAccountVerifier(upstream.url, SECRET).pay_micro_deposit(
             "工行", "1234567890", "示例", request_id=RID
         )
     assert raised.value.billable is True
 
 
-@responses.activate
-def test_a_redirect_is_not_followed_and_is_an_outage(identity):
-    elsewhere = "http://127.0.0.2:9/v1/identity"
-    responses.add(responses.POST, f"{URL}/v1/identity", status=307, headers={"Location": elsewhere})
-    responses.add(responses.POST, elsewhere, status=200)
+def test_a_redirect_is_not_followed_and_is_an_outage(upstream, identity):
+    elsewhere = f"{upstream.url}/elsewhere"
+    upstream.add("/v1/identity", upstream.answer(307, headers={"Location": elsewhere}))
+    upstream.add("/elsewhere", signed_answer({"result": "match", "billable": True}, RID))
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
-    assert [c.request.url for c in responses.calls] == [f"{URL}/v1/identity"]
-    assert identity.client.session.trust_env is False, "no proxy from the environment"
+    assert [call.path for call in upstream.calls] == ["/v1/identity"]
 
 
-@responses.activate
-def test_a_broken_stream_is_retried_then_an_outage(identity):
-    responses.add(
-        responses.POST, f"{URL}/v1/identity", body=requests.exceptions.ChunkedEncodingError("cut")
-    )
+def test_no_proxy_from_the_environment_sees_the_fields(upstream, monkeypatch):
+    """A proxy named in the environment (here a closed loopback port) is not used: the
+    call goes straight to the verifier."""
+    proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    upstream.add("/v1/identity", signed_answer({"result": "match", "billable": True}, RID))
+    adapter = HttpIdentityAuthority(upstream.url, SECRET, timeout=1)
+    assert adapter.verify("张三", ID_NUMBER, request_id=RID) == Match()
+    assert len(upstream.calls) == 1
+
+
+def test_a_broken_stream_is_retried_then_an_outage(upstream, identity):
+    upstream.add("/v1/identity", CUT)
     with pytest.raises(UpstreamUnavailable):
         identity.verify("张三", ID_NUMBER, request_id=RID)
-    assert len(responses.calls) == 3
+    assert len(upstream.calls) == 3
 
 
 def _post_signed(sandbox: str, role: str, payload: object) -> requests.Response:

@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
+import certifi
+import urllib3
+from urllib3.exceptions import HTTPError
 
 from adapters.http_verifiers import protocol
 from kyc_service.domain.errors import UpstreamUnavailable
@@ -67,6 +68,22 @@ POOL_SIZE = 64
 call finding the pool full would open a connection of its own and throw it away after)."""
 
 
+def connection_pool(timeout: tuple[float, float]) -> urllib3.PoolManager:
+    """Pooled connections to one verifier: urllib3 itself, not ``requests`` on top of it (half
+    the CPU per call, measured; the upstream workers make two calls per verification). No
+    proxy from the environment sees the fields (urllib3 reads none), no redirect is followed,
+    nothing is retried here (``VerifierClient.call`` retries, with the same request id), and
+    TLS is verified against certifi's roots, as ``requests`` did."""
+    return urllib3.PoolManager(
+        num_pools=2,
+        maxsize=POOL_SIZE,
+        timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+        retries=False,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=certifi.where(),
+    )
+
+
 class VerifierClient:
     """Calls one role of one verifier."""
 
@@ -85,11 +102,7 @@ class VerifierClient:
         self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
         self.breaker = breaker or CircuitBreaker()
         self.clock = clock
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy from the environment sees the fields
-        pooled = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
-        self.session.mount("https://", pooled)
-        self.session.mount("http://", pooled)
+        self.pool = connection_pool(self.timeout)
 
     def call(self, fields: Mapping[str, str], request_id: str = "") -> dict[str, Any]:
         """Send the fields under ``request_id`` (the caller's stable id of this check, or a new
@@ -123,21 +136,21 @@ class VerifierClient:
             ),
         }
         try:
-            response = self.session.post(
-                self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
+            response = self.pool.request(
+                "POST", self.url, body=body, headers=headers, redirect=False
             )
-        except requests.RequestException:  # timeout, lost connection, a broken stream
+        except HTTPError:  # timeout, lost connection, a broken stream
             raise _Retryable from None
-        if response.status_code >= 500:
+        if response.status >= 500:
             raise _Retryable
-        line = protocol.response_line(response.status_code, rid)
+        line = protocol.response_line(response.status, rid)
         valid = protocol.signature_valid(
-            self.secret, line, response.headers, response.content, self.clock()
+            self.secret, line, response.headers, response.data, self.clock()
         )
-        if response.status_code != 200 or not valid:
+        if response.status != 200 or not valid:
             raise UpstreamUnavailable(f"the {self.role} verifier answered badly")
         try:
-            answer = response.json()
+            answer = json.loads(response.data)
         except ValueError:
             raise UpstreamUnavailable(f"the {self.role} verifier answered badly") from None
         if not isinstance(answer, dict) or answer.get("request_id") != rid:
@@ -146,7 +159,7 @@ class VerifierClient:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        self.pool.clear()
 
 
 class _Retryable(Exception):
