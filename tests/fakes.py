@@ -185,8 +185,10 @@ class FakeEvents:
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def add(self, event: Event) -> None:
+    def add_for_delivery(self, event: Event) -> Sequence[Any]:
         self.state.events.append(event)
+        scope = (event.tenant_id, event.mode)
+        return [e for e in self.state.endpoints if (e.tenant_id, e.mode) == scope]
 
 
 class FakeWebhooks:
@@ -194,9 +196,6 @@ class FakeWebhooks:
 
     def __init__(self, state: State) -> None:
         self.state = state
-
-    def enabled_endpoints(self, tenant_id: str, mode: str, **_: Any) -> Sequence[Any]:
-        return [e for e in self.state.endpoints if (e.tenant_id, e.mode) == (tenant_id, mode)]
 
     def add_delivery(self, event_id: str, endpoint_id: str, at: datetime) -> None:
         self.state.deliveries.append((event_id, endpoint_id, at))

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
+from kyc_service.domain.events import Event
 from kyc_service.domain.timestamps import utc_text
 from kyc_service.persistence.tables import WebhookEndpointRow
 from kyc_service.services import webhooks
 from kyc_service.services.webhook_secrets import stored_secrets
 from kyc_service.services.webhooks import sign, verify_signature
 from tests.conftest import assert_error
+from tests.helpers import principal_of
 from tests.synthetic import individual_body
 from tests.test_kek_rotation import rotate as rotate_kek_with_cli
 from tests.test_races import at_once
@@ -521,3 +525,77 @@ def test_a_delete_racing_a_status_change_fails_neither(app, client, auth):
                 {"id": created["id"]},
             ).scalar()
         assert orphans == 0, round_
+
+
+def status_event(app, auth, number: int) -> Event:
+    """An event of the tenant behind ``auth``, as a status change records it."""
+    principal = principal_of(app, auth)
+    return Event(
+        id=f"evt_lock{number}",
+        tenant_id=principal.tenant_id,
+        mode=principal.mode.value,
+        type="verification.verified",
+        verification_id=f"ver_lock{number}",
+        payload={"status": "verified"},
+        created_at=datetime.now(UTC),
+    )
+
+
+def test_an_event_and_the_endpoints_it_goes_to_are_one_statement_on_postgresql(app, client, auth):
+    """``add_for_delivery`` writes the event and reads the enabled endpoints of its tenant
+    and mode (never a disabled one): one statement on PostgreSQL (a data-modifying WITH),
+    an insert and a select on SQLite."""
+    enabled = create(client, auth, "http://127.0.0.1:9/enabled")
+    disabled = create(client, auth, "http://127.0.0.1:9/disabled")
+    kyc = app.extensions["kyc"]
+    with kyc.unit_of_work() as uow:
+        uow.session.execute(
+            text("UPDATE webhook_endpoints SET disabled_at = created_at WHERE id = :id"),
+            {"id": disabled["id"]},
+        )
+        uow.commit()
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    event = status_event(app, auth, 1)
+    with kyc.unit_of_work() as uow:
+        sqlalchemy_event.listen(kyc.engine, "before_cursor_execute", note)
+        try:
+            endpoints = uow.events.add_for_delivery(event)
+        finally:
+            sqlalchemy_event.remove(kyc.engine, "before_cursor_execute", note)
+        uow.commit()
+    assert [endpoint.id for endpoint in endpoints] == [enabled["id"]]
+    assert len(sent) == (1 if kyc.engine.dialect.name == "postgresql" else 2), sent
+    with kyc.unit_of_work() as uow:
+        row = uow.events.get(event.tenant_id, event.mode, event.id)
+        assert (row.type, row.verification_id, row.payload) == (
+            "verification.verified",
+            "ver_lock1",
+            {"status": "verified"},
+        )
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_status_changes_share_the_endpoints_lock_and_a_delete_waits_for_them(app, client, auth):
+    """PostgreSQL: a status change holds its tenant's endpoints ``FOR KEY SHARE`` until it
+    commits. A second status change of that tenant meanwhile goes on (it once waited: the
+    lock was ``FOR NO KEY UPDATE``); a delete of an endpoint waits (here: times out)."""
+    endpoint = create(client, auth, "http://127.0.0.1:9/shared")
+    kyc = app.extensions["kyc"]
+    with kyc.unit_of_work() as first:
+        assert [e.id for e in first.events.add_for_delivery(status_event(app, auth, 1))] == [
+            endpoint["id"]
+        ]
+        with kyc.unit_of_work() as second:
+            second.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            assert len(second.events.add_for_delivery(status_event(app, auth, 2))) == 1
+            second.commit()
+        with kyc.unit_of_work() as deleting:
+            deleting.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                deleting.webhooks.delete_endpoint(endpoint["id"])
+        first.commit()
+    assert stored(app, endpoint["id"]) is not None

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from kyc_service.domain.events import Event
 from kyc_service.persistence.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 
-_INSERT_EVENT = insert(EventRow.__table__)
+_EVENTS = EventRow.__table__
+_INSERT_EVENT = insert(_EVENTS)
 _ENABLED_ENDPOINTS = (
     select(WebhookEndpointRow)
     .where(
@@ -21,12 +22,22 @@ _ENABLED_ENDPOINTS = (
         WebhookEndpointRow.disabled_at.is_(None),
     )
     .order_by(WebhookEndpointRow.seq.desc())
-    .with_for_update(key_share=True)
+    .with_for_update(read=True, key_share=True)
 )
 """Built once: each status change records an event and reads the endpoints to notify.
 ``FOR KEY SHARE`` (PostgreSQL): an endpoint being deleted is waited for and then skipped,
 never queued for after its delete committed (a foreign-key error that would undo the
-status change); it blocks nothing else."""
+status change); it blocks nothing else — two status changes of one tenant at once share
+the lock (``read=True``: without it SQLAlchemy writes ``FOR NO KEY UPDATE``, which made
+them wait for each other's commit)."""
+_EVENT_AND_ENDPOINTS = _ENABLED_ENDPOINTS.add_cte(
+    insert(_EVENTS)
+    .values({c.name: bindparam(f"ev_{c.name}", type_=c.type) for c in _EVENTS.c if c.name != "seq"})
+    .cte("added_event")
+)
+"""PostgreSQL: the event's insert and the read of its endpoints in one statement (a
+data-modifying ``WITH``, run to completion though the read does not refer to it). The
+event's values are bound by names no column has (``ev_…``), as in the audit log's."""
 
 
 class WebhookRepository:
@@ -83,36 +94,14 @@ class WebhookRepository:
             .execution_options(populate_existing=True)
         )
 
-    def enabled_endpoints(
-        self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
-    ) -> Sequence[WebhookEndpointRow]:
-        """Return the tenant's enabled endpoints in this mode, newest first."""
-        if limit is None and after_seq is None:
-            params = {"tenant_id": tenant_id, "mode": mode}
-            return self.session.scalars(_ENABLED_ENDPOINTS, params).all()
-        return self._endpoints(tenant_id, mode, limit, after_seq, enabled_only=True)
-
     def endpoints(
         self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
     ) -> Sequence[WebhookEndpointRow]:
-        """Return the tenant's endpoints in this mode, enabled or disabled, newest first."""
-        return self._endpoints(tenant_id, mode, limit, after_seq, enabled_only=False)
-
-    def _endpoints(
-        self,
-        tenant_id: str,
-        mode: str,
-        limit: int | None,
-        after_seq: int | None,
-        *,
-        enabled_only: bool,
-    ) -> Sequence[WebhookEndpointRow]:
-        """Return endpoints older than ``after_seq``, newest first, at most ``limit``."""
+        """Return the tenant's endpoints in this mode, enabled or disabled, newest first:
+        those older than ``after_seq``, at most ``limit``."""
         query = select(WebhookEndpointRow).where(
             WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.mode == mode
         )
-        if enabled_only:
-            query = query.where(WebhookEndpointRow.disabled_at.is_(None))
         if after_seq is not None:
             query = query.where(WebhookEndpointRow.seq < after_seq)
         query = query.order_by(WebhookEndpointRow.seq.desc())
@@ -259,22 +248,27 @@ class SqlEventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, event: Event) -> None:
+    def add_for_delivery(self, event: Event) -> Sequence[WebhookEndpointRow]:
         """Write an event now (a plain insert, after what the session holds, so deliveries
-        may refer to it)."""
+        may refer to it) and return the enabled endpoints of its tenant and mode, as
+        ``_ENABLED_ENDPOINTS`` reads and locks them: one statement on
+        PostgreSQL, two on SQLite."""
         self.session.flush()
-        self.session.execute(
-            _INSERT_EVENT,
-            {
-                "id": event.id,
-                "tenant_id": event.tenant_id,
-                "mode": event.mode,
-                "type": event.type,
-                "verification_id": event.verification_id,
-                "payload": event.payload,
-                "created_at": event.created_at,
-            },
-        )
+        values = {
+            "id": event.id,
+            "tenant_id": event.tenant_id,
+            "mode": event.mode,
+            "type": event.type,
+            "verification_id": event.verification_id,
+            "payload": event.payload,
+            "created_at": event.created_at,
+        }
+        scope = {"tenant_id": event.tenant_id, "mode": event.mode}
+        if self.session.get_bind().dialect.name == "postgresql":
+            params = {f"ev_{name}": value for name, value in values.items()} | scope
+            return self.session.scalars(_EVENT_AND_ENDPOINTS, params).all()
+        self.session.execute(_INSERT_EVENT, values)
+        return self.session.scalars(_ENABLED_ENDPOINTS, scope).all()
 
     def get(self, tenant_id: str, mode: str, event_id: str) -> EventRow | None:
         """Return the event if it belongs to this tenant and mode."""

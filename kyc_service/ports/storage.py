@@ -90,8 +90,9 @@ class VerificationRepository(Protocol):
 class EventRepository(Protocol):
     """Events of one tenant and mode."""
 
-    def add(self, event: Event) -> None:
-        """Stage an event."""
+    def add_for_delivery(self, event: Event) -> Sequence[Any]:
+        """Write an event; return the enabled endpoints of its tenant and mode (as
+        PostgreSQL's ``FOR KEY SHARE``: an endpoint's delete waits), to queue its deliveries to."""
 
     def get(self, tenant_id: str, mode: str, event_id: str) -> Any | None:
         """Return the event record (``seq``, ``id``, ``type``, ``payload``, ``created_at``)."""
@@ -112,11 +113,6 @@ class WebhookRepository(Protocol):
 
     def endpoint(self, tenant_id: str, mode: str, endpoint_id: str) -> Any | None:
         """Return the endpoint if it belongs to this tenant and mode."""
-
-    def enabled_endpoints(
-        self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None
-    ) -> Sequence[Any]:
-        """Return the tenant's enabled endpoints in this mode, newest first."""
 
     def endpoints(
         self, tenant_id: str, mode: str, *, limit: int | None = None, after_seq: int | None = None

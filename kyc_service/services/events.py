@@ -51,6 +51,5 @@ def record_status_event(uow: UnitOfWork, verification: Verification, status: Sta
         payload=_payload(verification, status),
         created_at=verification.updated_at,
     )
-    uow.events.add(event)
-    enqueue_deliveries(uow, event)
+    enqueue_deliveries(uow, event, uow.events.add_for_delivery(event))
     return event

@@ -240,14 +240,15 @@ def list_events(
         )
 
 
-def enqueue_deliveries(uow: UnitOfWork, event: Event) -> int:
-    """Queue the event for every enabled endpoint of its tenant and mode that wants its type.
+def enqueue_deliveries(uow: UnitOfWork, event: Event, endpoints: Sequence[Any]) -> int:
+    """Queue the event for each of ``endpoints`` (the enabled ones of its tenant and mode,
+    read as the event was written) that wants its type.
 
     Staged in the caller's unit of work (committed with the status change); returns how many
     were queued.
     """
     queued = 0
-    for endpoint in uow.webhooks.enabled_endpoints(event.tenant_id, event.mode):
+    for endpoint in endpoints:
         if event.type not in endpoint.events and ALL_EVENTS not in endpoint.events:
             continue
         uow.webhooks.add_delivery(event.id, endpoint.id, event.created_at)
