@@ -4,8 +4,9 @@ The partner verifier sandbox (``kyc-service sandbox-verifiers``: gunicorn, threa
 no added latency) runs in its own process on 127.0.0.1. One client thread then alternates,
 call by call after a warm-up, between:
 
-- the bare round trip: ``requests.Session().post`` of an identity request signed once
-  beforehand (the same body and headers every time, read in full, nothing checked);
+- the bare round trip: a urllib3 ``PoolManager`` POST (the library the adapter's client
+  uses) of an identity request signed once beforehand (the same body and headers every
+  time, read in full, nothing checked);
 - the adapter: ``HttpIdentityAuthority(url, secret).verify(name, id_number)``, which builds,
   signs and sends the request, then checks the answer's signature, request id and result.
 
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 import stdnum.cn.ric
+import urllib3
 
 from adapters.http_verifiers import protocol
 from adapters.http_verifiers.adapters import HttpIdentityAuthority
@@ -115,7 +116,7 @@ def sandbox_server(secret: str, workdir: Path, *options: str) -> Iterator[str]:
 
 def bare_call(url: str, secret: str, id_number: str) -> Callable[[], bool]:
     """Return a call that POSTs one identity request signed once here; True on a 200."""
-    session = requests.Session()
+    pool = urllib3.PoolManager(retries=False)
     body = json.dumps(
         {"request_id": "vr_bench_bare", "name": NAME, "id_number": id_number}, ensure_ascii=False
     ).encode()
@@ -127,8 +128,8 @@ def bare_call(url: str, secret: str, id_number: str) -> Callable[[], bool]:
     target = f"{url}/{protocol.VERSION}/identity"
 
     def call() -> bool:
-        response = session.post(target, data=body, headers=headers, timeout=5)
-        return response.status_code == 200 and bool(response.content)
+        response = pool.request("POST", target, body=body, headers=headers, timeout=5.0)
+        return response.status == 200 and bool(response.data)
 
     return call
 

@@ -3,23 +3,27 @@
 Each path answers from its own list of replies, in order, the last one again and again
 (as ``responses`` did). A reply is a function of the request giving ``(status, headers,
 body)``, or one of the failures a real network gives: ``DROP`` (the connection closed with
-no answer), ``HANG`` (no answer for ``HANG_SECONDS``, then closed), ``CUT`` (an answer whose
-body stops short of its ``Content-Length``). Every request is kept in ``calls``.
+no answer), ``HANG`` (no answer at all: only a read timeout ends the wait), ``CUT`` (an
+answer whose body stops short of its ``Content-Length``). Every request is kept in
+``calls``. With ``tls`` the stub serves HTTPS under a self-signed certificate no client
+trusts (``certificate`` is its PEM file, to trust it on purpose).
 """
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import socket
+import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 DROP, HANG, CUT = "drop", "hang", "cut"
-HANG_SECONDS = 0.6
-"""Longer than the client's read timeout in the tests that hang it."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,10 @@ class StubUpstream:
         self.replies: dict[str, list[Reply]] = {}
         self.calls: list[Sent] = []
         self.lock = threading.Lock()
+        self.closing = threading.Event()
+        self.connections: list[socket.socket] = []
         self.url = ""
+        self.certificate: Path | None = None
 
     def add(self, path: str, *replies: Reply) -> None:
         """Queue replies for ``path`` (after those queued before)."""
@@ -58,6 +65,14 @@ class StubUpstream:
             queued = self.replies.get(sent.path) or [self.answer(404)]
             return queued.pop(0) if len(queued) > 1 else queued[0]
 
+    def close_connections(self) -> None:
+        """End every connection still open (a pooled client's, a hanging one's)."""
+        self.closing.set()
+        with self.lock:
+            for connection in self.connections:
+                with suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
 
 def _handler(stub: StubUpstream) -> type[BaseHTTPRequestHandler]:
     """A request handler class serving ``stub``."""
@@ -65,22 +80,29 @@ def _handler(stub: StubUpstream) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a verifier would
 
+        def setup(self) -> None:
+            super().setup()
+            with stub.lock:
+                stub.connections.append(self.connection)
+
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             sent = Sent(self.path, self.headers, body)
             reply = stub.next_reply(sent)
             if reply in (DROP, HANG):
-                time.sleep(HANG_SECONDS if reply == HANG else 0)
+                if reply == HANG:
+                    stub.closing.wait(30)  # no answer until the stub closes
                 self.close_connection = True
                 return
-            status, headers, content = (200, {}, b'{"cut": "short') if reply == CUT else reply(sent)
+            cut = reply == CUT
+            status, headers, content = (200, {}, b'{"cut": "short') if cut else reply(sent)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(content) + (100 if reply == CUT else 0)))
+            self.send_header("Content-Length", str(len(content) + (100 if cut else 0)))
             self.end_headers()
             self.wfile.write(content)
-            self.close_connection = reply == CUT
+            self.close_connection = cut
 
         def log_message(self, *_args: object) -> None:
             """Quiet."""
@@ -88,18 +110,63 @@ def _handler(stub: StubUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A key and a certificate for 127.0.0.1, signed by itself; their PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_file, cert_file = directory / "stub.key", directory / "stub.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file
+
+
 @contextmanager
-def stub_upstream() -> Iterator[StubUpstream]:
-    """Serve a new stub on a free loopback port, in a thread."""
+def stub_upstream(tls_directory: Path | None = None) -> Iterator[StubUpstream]:
+    """Serve a new stub on a free loopback port, in a thread (HTTPS under a self-signed
+    certificate made in ``tls_directory`` when given)."""
     stub = StubUpstream()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
     server.daemon_threads = True
+    scheme = "http"
+    if tls_directory is not None:
+        key_file, stub.certificate = _self_signed(tls_directory)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(stub.certificate, key_file)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    stub.url = f"http://127.0.0.1:{server.server_port}"
+    stub.url = f"{scheme}://127.0.0.1:{server.server_port}"
     try:
         yield stub
     finally:
+        stub.close_connections()
         server.shutdown()
         server.server_close()
         thread.join(5)

@@ -75,7 +75,9 @@ def upstream() -> Iterator[StubUpstream]:
 
 @pytest.fixture
 def identity(upstream: StubUpstream) -> Iterator[HttpIdentityAuthority]:
-    adapter = HttpIdentityAuthority(upstream.url, SECRET, timeout=0.3)
+    """The identity adapter on the stub, with the default timeouts (the tests that count
+    calls must not see a retry after a slow moment of a busy machine)."""
+    adapter = HttpIdentityAuthority(upstream.url, SECRET)
     yield adapter
     adapter.close()
 
@@ -112,19 +114,77 @@ def test_busy_and_daily_limit_are_outages(upstream, identity, result):
         identity.verify("张三", ID_NUMBER, request_id=RID)
 
 
-@pytest.mark.parametrize("failure", [HANG, DROP], ids=["read-timeout", "lost-connection"])
-def test_timeouts_and_lost_connections_are_retried_then_an_outage(upstream, identity, failure):
-    upstream.add("/v1/identity", failure)
-    with pytest.raises(UpstreamUnavailable):
+def test_a_lost_connection_is_retried_then_an_outage(upstream, identity):
+    upstream.add("/v1/identity", DROP)
+    with pytest.raises(UpstreamUnavailable, match="did not answer"):
         identity.verify("张三", ID_NUMBER, request_id=RID)
     assert len(upstream.calls) == 3  # the same request id, sent again: safe
     assert {json.loads(call.body)["request_id"] for call in upstream.calls} == {RID}
 
 
-def test_a_refused_connection_is_an_outage():
-    adapter = HttpIdentityAuthority(f"http://127.0.0.1:{free_port()}", SECRET, timeout=0.3)
+def test_a_read_timeout_ends_a_call_that_gets_no_answer(upstream):
+    """The stub never answers (until the test ends): only the read timeout can end each
+    try, so three tries and their backoff take about 3 × 0.3 s + 0.6 s, not the stub's
+    30 s."""
+    upstream.add("/v1/identity", HANG)
+    adapter = HttpIdentityAuthority(upstream.url, SECRET, timeout=0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(UpstreamUnavailable, match="did not answer"):
+            adapter.verify("张三", ID_NUMBER, request_id=RID)
+    finally:
+        adapter.close()
+    assert time.monotonic() - started < 10
+    assert len(upstream.calls) == 3
+
+
+def test_a_refused_connection_is_tried_three_times_then_an_outage(monkeypatch):
+    """Each try is one connection attempt (urllib3 retries nothing itself: ``retries=False``;
+    the client's own repeats carry the same request id)."""
+    import urllib3.util.connection
+
+    attempts = []
+    connect = urllib3.util.connection.create_connection
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - urllib3's own signature
+        attempts.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counted)
+    adapter = HttpIdentityAuthority(f"http://127.0.0.1:{free_port()}", SECRET, timeout=1)
     with pytest.raises(UpstreamUnavailable, match="did not answer"):
         adapter.verify("张三", ID_NUMBER, request_id=RID)
+    assert len(attempts) == 3
+
+
+def test_a_verifier_whose_certificate_no_root_signs_gets_no_request(tmp_path):
+    """HTTPS under a self-signed certificate: refused at the handshake, so no field leaves
+    the service. The same stub answers a client that trusts that certificate on purpose
+    (the refusal is the verification's, not a broken server)."""
+    import urllib3
+
+    with stub_upstream(tls_directory=tmp_path) as tls:
+        tls.add("/v1/identity", signed_answer({"result": "match", "billable": True}, RID))
+        adapter = HttpIdentityAuthority(tls.url, SECRET, timeout=1)
+        try:
+            with pytest.raises(UpstreamUnavailable):
+                adapter.verify("张三", ID_NUMBER, request_id=RID)
+        finally:
+            adapter.close()
+        assert tls.calls == []
+        trusting = urllib3.PoolManager(ca_certs=str(tls.certificate), retries=False)
+        assert trusting.request("POST", f"{tls.url}/v1/identity", body=b"{}").status == 200
+        assert len(tls.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["verifier.example.com", "verifier.example.com:8443", "ftp://127.0.0.1/", "https://"]
+)
+def test_a_verifier_url_that_is_not_http_or_https_to_a_host_is_refused_at_once(url):
+    """Without a scheme urllib3 would take ``http``: the fields would go out in clear text.
+    The adapter refuses to be built (at start-up), and sends nothing."""
+    with pytest.raises(RuntimeError, match="http"):
+        HttpIdentityAuthority(url, SECRET)
 
 
 def test_a_lost_connection_then_an_answer_passes(upstream, identity):
@@ -146,19 +206,34 @@ def test_a_5xx_then_an_answer_passes_with_the_same_request_id(upstream, identity
 
 
 @pytest.mark.parametrize(
-    "variant", ["malformed-json", "bad-signature", "wrong-request-id", "no-result", "401"]
+    "variant",
+    [
+        "malformed-json",
+        "nested-json",
+        "odd-timestamp",
+        "bad-signature",
+        "wrong-request-id",
+        "no-result",
+        "401",
+    ],
 )
 def test_malformed_or_unsigned_answers_are_an_outage_never_a_pass(upstream, identity, variant):
     rid = rid_of(FIELDS)
     match = {"result": "match", "billable": True}
-    if variant == "malformed-json":
+    if variant in ("malformed-json", "nested-json"):
 
         def callback(request):  # noqa: ANN001, ANN202
-            body = b"{not json"
+            body = b"{not json" if variant == "malformed-json" else b"[" * 50_000 + b"]" * 50_000
             headers = protocol.signed_headers(
                 SECRET, protocol.response_line(200, rid), int(time.time()), body
             )
             return 200, headers, body
+
+    elif variant == "odd-timestamp":  # a digit to str.isdigit, not to int()
+
+        def callback(request):  # noqa: ANN001, ANN202
+            status, headers, body = signed_answer(match, rid)(request)
+            return status, headers | {protocol.TIMESTAMP_HEADER: "\u00b2"}, body
 
     elif variant == "bad-signature":
         callback = signed_answer(match, rid, secret="another secret")

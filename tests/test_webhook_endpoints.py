@@ -579,10 +579,11 @@ def test_an_event_and_the_endpoints_it_goes_to_are_one_statement_on_postgresql(a
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_status_changes_share_the_endpoints_lock_and_a_delete_waits_for_them(app, client, auth):
+def test_status_changes_share_the_endpoints_lock_and_a_delete_or_disable_waits(app, client, auth):
     """PostgreSQL: a status change holds its tenant's endpoints ``FOR KEY SHARE`` until it
     commits. A second status change of that tenant meanwhile goes on (it once waited: the
-    lock was ``FOR NO KEY UPDATE``); a delete of an endpoint waits (here: times out)."""
+    lock was ``FOR NO KEY UPDATE``); a delete or an update of an endpoint waits (here: times
+    out), so a disable cancels the delivery the status change queued."""
     endpoint = create(client, auth, "http://127.0.0.1:9/shared")
     kyc = app.extensions["kyc"]
     with kyc.unit_of_work() as first:
@@ -597,5 +598,40 @@ def test_status_changes_share_the_endpoints_lock_and_a_delete_waits_for_them(app
             deleting.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
             with pytest.raises(OperationalError, match="lock timeout"):
                 deleting.webhooks.delete_endpoint(endpoint["id"])
+        with kyc.unit_of_work() as disabling:
+            disabling.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                disabling.webhooks.update_endpoint(endpoint["id"], disabled_at=datetime.now(UTC))
         first.commit()
     assert stored(app, endpoint["id"]) is not None
+
+
+def test_a_disable_racing_a_status_change_leaves_no_delivery_pending(app, client, auth):
+    """An update to ``disabled: true`` ‖ a verification's status change that would queue a
+    delivery to that endpoint (real parallel requests): each round, whichever goes first,
+    no delivery to the disabled endpoint is left pending — a delivery queued before the
+    disable is canceled by it, none is queued after."""
+    rng = random.Random(17)
+    for round_ in range(10):
+        created = create(client, auth, f"http://127.0.0.1:9/off/{round_}")
+        body = individual_body(rng, reference=f"off-{round_}")
+        answers = at_once(
+            partial(
+                app.test_client().post,
+                f"{HOOKS}/{created['id']}",
+                json={"disabled": True},
+                headers=auth,
+            ),
+            partial(app.test_client().post, "/v1/verifications", json=body, headers=auth),
+        )
+        statuses = [a.status_code for a in answers]
+        assert statuses == [200, 201], [a.get_data(as_text=True)[:300] for a in answers]
+        with app.extensions["kyc"].unit_of_work() as uow:
+            pending = uow.session.execute(
+                text(
+                    "SELECT count(*) FROM webhook_deliveries"
+                    " WHERE endpoint_id = :id AND state = 'pending'"
+                ),
+                {"id": created["id"]},
+            ).scalar()
+        assert pending == 0, round_

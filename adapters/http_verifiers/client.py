@@ -1,4 +1,4 @@
-"""The client side of the verifier protocol: one pooled session per upstream, timeouts,
+"""The client side of the verifier protocol: one connection pool per upstream, timeouts,
 safe retries, a circuit breaker, and signatures checked both ways."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import certifi
 import urllib3
 from urllib3.exceptions import HTTPError
+from urllib3.util import parse_url
 
 from adapters.http_verifiers import protocol
 from kyc_service.domain.errors import UpstreamUnavailable
@@ -21,6 +22,7 @@ CONNECT_TIMEOUT = 2.0
 RETRIES = 2
 """Repeats of a request after a timeout or a 5xx: safe, as its ``request_id`` is the same."""
 BACKOFF_SECONDS = 0.2
+USER_AGENT = "kyc-service-verifier-client/1"
 
 
 class CircuitBreaker:
@@ -96,7 +98,7 @@ class VerifierClient:
         breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.url = url.rstrip("/") + f"/{protocol.VERSION}/{role}"
+        self.url = _checked(url, role).rstrip("/") + f"/{protocol.VERSION}/{role}"
         self.secret = secret
         self.role = role
         self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
@@ -131,6 +133,7 @@ class VerifierClient:
         """One POST; ``_Retryable`` for a timeout, a lost connection or a 5xx."""
         headers = {
             "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
             **protocol.signed_headers(
                 self.secret, protocol.request_line(self.role), int(self.clock()), body
             ),
@@ -151,7 +154,7 @@ class VerifierClient:
             raise UpstreamUnavailable(f"the {self.role} verifier answered badly")
         try:
             answer = json.loads(response.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not UTF-8 JSON, or nested past any reason
             raise UpstreamUnavailable(f"the {self.role} verifier answered badly") from None
         if not isinstance(answer, dict) or answer.get("request_id") != rid:
             raise UpstreamUnavailable(f"the {self.role} verifier answered badly")
@@ -160,6 +163,18 @@ class VerifierClient:
     def close(self) -> None:
         """Close the pooled connections."""
         self.pool.clear()
+
+
+def _checked(url: str, role: str) -> str:
+    """``url`` if it is ``http://`` or ``https://`` to a host; else a ``RuntimeError`` at
+    start-up (urllib3 would take a URL without a scheme as ``http``: the fields in clear)."""
+    try:
+        parts = parse_url(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+        raise RuntimeError(f"the {role} verifier URL must be http:// or https:// to a host")
+    return url
 
 
 class _Retryable(Exception):

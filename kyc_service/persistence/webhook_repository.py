@@ -110,7 +110,19 @@ class WebhookRepository:
         return self.session.scalars(query).all()
 
     def update_endpoint(self, endpoint_id: str, **values: Any) -> None:
-        """Change an endpoint's ``url``, ``events`` or ``disabled_at``."""
+        """Change an endpoint's ``url``, ``events`` or ``disabled_at``.
+
+        The endpoint's row is locked ``FOR UPDATE`` first (PostgreSQL), as a delete does: a
+        plain update takes a lock that the status changes' ``FOR KEY SHARE`` lets through,
+        so a status change in progress could queue a delivery to an endpoint being disabled
+        that its disable would not see to cancel. Now the update waits for it to commit (its
+        delivery is then canceled with the others), and a status change after it waits for
+        the update and skips the endpoint once disabled."""
+        self.session.execute(
+            select(WebhookEndpointRow.id)
+            .where(WebhookEndpointRow.id == endpoint_id)
+            .with_for_update()
+        )
         self.session.execute(
             update(WebhookEndpointRow).where(WebhookEndpointRow.id == endpoint_id).values(**values)
         )
