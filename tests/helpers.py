@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import itertools
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import func, select
@@ -178,3 +180,54 @@ def production_config(
             f"{role}_TIMEOUT": timeout,
         }
     return config
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """Write a self-signed certificate for 127.0.0.1 and its key; return their paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def counted_connections(monkeypatch) -> list[tuple[str, int]]:  # noqa: ANN001 - pytest's
+    """The addresses of the connections urllib3 opens from now on, in order."""
+    import urllib3.util.connection
+
+    opened: list[tuple[str, int]] = []
+    connect = urllib3.util.connection.create_connection
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - urllib3's own signature
+        opened.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counted)
+    return opened

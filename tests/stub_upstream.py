@@ -11,8 +11,6 @@ trusts (``certificate`` is its PEM file, to trust it on purpose).
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import ssl
 import threading
@@ -22,6 +20,8 @@ from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.helpers import self_signed_certificate
 
 DROP, HANG, CUT = "drop", "hang", "cut"
 
@@ -110,42 +110,6 @@ def _handler(stub: StubUpstream) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A key and a certificate for 127.0.0.1, signed by itself; their PEM files."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = directory / "stub.key", directory / "stub.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return key_file, cert_file
-
-
 @contextmanager
 def stub_upstream(tls_directory: Path | None = None) -> Iterator[StubUpstream]:
     """Serve a new stub on a free loopback port, in a thread (HTTPS under a self-signed
@@ -155,7 +119,7 @@ def stub_upstream(tls_directory: Path | None = None) -> Iterator[StubUpstream]:
     server.daemon_threads = True
     scheme = "http"
     if tls_directory is not None:
-        key_file, stub.certificate = _self_signed(tls_directory)
+        stub.certificate, key_file = self_signed_certificate(tls_directory)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(stub.certificate, key_file)
         server.socket = context.wrap_socket(server.socket, server_side=True)

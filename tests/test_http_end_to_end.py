@@ -217,19 +217,11 @@ def test_the_sandbox_command_keeps_a_client_s_connection_for_its_next_calls(
     """``kyc-service sandbox-verifiers`` answers HTTP/1.1 keep-alive, as providers do: a
     pooled client's calls reuse one connection (werkzeug's development server closed every
     connection after one answer, so each call paid a connect and the server a new thread)."""
-    import urllib3.util.connection
-
     from adapters.http_verifiers.adapters import HttpIdentityAuthority
     from kyc_service.domain.results import Match
+    from tests.helpers import counted_connections
 
-    opened = []
-    connect = urllib3.util.connection.create_connection
-
-    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - urllib3's own signature
-        opened.append(args[0])
-        return connect(*args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", counted)
+    opened = counted_connections(monkeypatch)
     adapter = HttpIdentityAuthority(verifier_sandbox, SECRET)
     try:
         for n in range(3):

@@ -31,7 +31,7 @@ from adapters.sandbox.identity import SandboxIdentityAuthority
 from adapters.sandbox.registry import SandboxBusinessRegistry
 from kyc_service.domain.errors import UpstreamUnavailable
 from kyc_service.domain.results import Match, Mismatch, NotFound, Payment
-from tests.helpers import serving_in_thread
+from tests.helpers import counted_connections, serving_in_thread
 from tests.stub_upstream import CUT, DROP, HANG, StubUpstream, stub_upstream
 from tests.worker_pool import free_port
 
@@ -141,16 +141,7 @@ def test_a_read_timeout_ends_a_call_that_gets_no_answer(upstream):
 def test_a_refused_connection_is_tried_three_times_then_an_outage(monkeypatch):
     """Each try is one connection attempt (urllib3 retries nothing itself: ``retries=False``;
     the client's own repeats carry the same request id)."""
-    import urllib3.util.connection
-
-    attempts = []
-    connect = urllib3.util.connection.create_connection
-
-    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - urllib3's own signature
-        attempts.append(args[0])
-        return connect(*args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", counted)
+    attempts = counted_connections(monkeypatch)
     adapter = HttpIdentityAuthority(f"http://127.0.0.1:{free_port()}", SECRET, timeout=1)
     with pytest.raises(UpstreamUnavailable, match="did not answer"):
         adapter.verify("张三", ID_NUMBER, request_id=RID)

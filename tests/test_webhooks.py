@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import ssl
@@ -10,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -30,7 +28,7 @@ from kyc_service.services import webhooks
 from kyc_service.services.events import save
 from kyc_service.services.webhooks import deliver_due, sign, signature_header, verify_signature
 from tests.conftest import assert_error
-from tests.helpers import seed_verification
+from tests.helpers import seed_verification, self_signed_certificate
 from tests.webhook_receiver import Receiver, start_receiver
 
 OUTCOMES = {
@@ -481,45 +479,9 @@ def test_a_refused_connection_is_retried(app, client, auth, clock):
     assert row.last_error == "connection failed: ConnectionRefusedError"
 
 
-def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1 and its key; return their paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def test_https_certificates_are_verified(app, client, auth, clock, receiver, tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*_self_signed_certificate(tmp_path))
+    context.load_cert_chain(*self_signed_certificate(tmp_path))
     receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
     register(client, auth, receiver.url.replace("http://", "https://"))
     make_event(app, auth, "verified", clock())
