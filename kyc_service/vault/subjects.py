@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -34,6 +34,32 @@ _INSERT_SUBJECT = {
     for dialect, insert_of in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
 """Built once (SQLAlchemy then reuses their compiled form without rebuilding them)."""
+
+
+class StoredSubject(Protocol):
+    """What the vault reads of a stored subject: a ``SubjectRow``, or a row of a join that
+    carries the subject's columns (``vault.fields``' one statement for a subject and its
+    fields)."""
+
+    @property
+    def id(self) -> str:
+        """The subject's id."""
+
+    @property
+    def tenant_id(self) -> str:
+        """Its tenant."""
+
+    @property
+    def key_id(self) -> str:
+        """Its data key's id in the key store."""
+
+    @property
+    def erased_at(self) -> datetime | None:
+        """When it was erased, if it was."""
+
+    @property
+    def retain_until(self) -> datetime:
+        """When its data is past retention."""
 
 
 class SubjectKeys:
@@ -113,9 +139,9 @@ class SubjectKeys:
             raise DataUnavailable("not_held")
         return subject, self._key_to_read(subject)
 
-    def _key_to_read(self, subject: Any) -> bytes:
-        """The data key of a subject as read (a row with ``erased_at``, ``retain_until`` and
-        ``key_id``), or ``DataUnavailable``: erased, or past its retention."""
+    def _key_to_read(self, subject: StoredSubject) -> bytes:
+        """The data key of a subject as read, or ``DataUnavailable``: erased, or past its
+        retention."""
         if subject.erased_at is not None:
             raise DataUnavailable("erased")
         if subject.retain_until <= self.clock():
@@ -136,7 +162,7 @@ class SubjectKeys:
         }
 
     @staticmethod
-    def _field_context(subject: Any, verification_id: str, name: str) -> bytes:
+    def _field_context(subject: StoredSubject, verification_id: str, name: str) -> bytes:
         """Bind a field's ciphertext to its tenant, subject, verification and name."""
         return associated_data("field", subject.tenant_id, subject.id, verification_id, name)
 
